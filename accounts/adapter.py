@@ -1,0 +1,77 @@
+"""allauth hooks: phone numbers stored on the user, SMS through our pluggable backend."""
+
+from typing import Any
+
+from allauth.account.adapter import DefaultAccountAdapter
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.db import transaction
+from django.forms import Form
+from django.http import HttpRequest
+from django.utils import translation
+from django.utils.translation import gettext as _
+
+from accounts.models import Role, User
+from accounts.phone import PhoneNumberField, normalise_phone
+from accounts.services import user_roles_set
+from accounts.sms import get_sms_backend
+
+
+class AccountAdapter(DefaultAccountAdapter):
+    def phone_form_field(self, **kwargs: Any) -> PhoneNumberField:
+        kwargs.pop("label", None)
+        return PhoneNumberField(**kwargs)
+
+    def clean_phone(self, phone: str) -> str:
+        return normalise_phone(phone)
+
+    @transaction.atomic
+    def save_user(self, request: HttpRequest, user: User, form: Form, commit: bool = True) -> User:  # type: ignore[override]
+        # The phone number goes in before the first save: the database refuses an account
+        # with neither e-mail nor phone.
+        data = form.cleaned_data
+        super().save_user(request, user, form, commit=False)
+        if not user.email:
+            user.email = None
+        user.display_name = data.get("display_name", "")
+        user.time_zone = data.get("time_zone") or "UTC"
+        user.language = translation.get_language() or "en"
+        if commit:
+            user.save()
+            user_roles_set(user=user, roles=[Role.MIGRANT])
+        return user
+
+    def set_phone(self, user: AbstractBaseUser, phone: str, verified: bool) -> None:
+        assert isinstance(user, User)
+        user.phone = phone
+        user.phone_verified = verified
+        if user.pk:
+            user.save(update_fields=["phone", "phone_verified"])
+
+    def get_phone(self, user: AbstractBaseUser) -> tuple[str, bool] | None:
+        assert isinstance(user, User)
+        return (user.phone, user.phone_verified) if user.phone else None
+
+    def set_phone_verified(self, user: AbstractBaseUser, phone: str) -> None:
+        self.set_phone(user, phone, True)
+
+    def get_user_by_phone(self, phone: str) -> User | None:
+        return User.objects.filter(phone=phone).order_by("-phone_verified").first()
+
+    def send_verification_code_sms(
+        self, user: AbstractBaseUser, phone: str, code: str, **kwargs: Any
+    ) -> None:
+        language = getattr(user, "language", None) or translation.get_language()
+        with translation.override(language):
+            body = _("Your Passage code is %(code)s. It is valid for 15 minutes.") % {"code": code}
+        get_sms_backend().send(to=phone, body=body)
+
+    def send_unknown_account_sms(self, phone: str, **kwargs: Any) -> None:
+        body = _("Someone tried to sign in to Passage with this number, but it has no account.")
+        get_sms_backend().send(to=phone, body=body)
+
+    def send_account_already_exists_sms(self, phone: str) -> None:
+        body = _(
+            "Someone tried to create a Passage account with this number, which already has one. "
+            "You can sign in, or reset your password."
+        )
+        get_sms_backend().send(to=phone, body=body)

@@ -1,0 +1,58 @@
+from collections.abc import Callable
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils import translation
+
+from accounts.permissions import requires_mfa
+from accounts.selectors import user_has_totp
+
+
+class UserLanguageMiddleware:
+    """A signed-in person sees the interface language saved in their profile, on every device."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated and user.language:
+            translation.activate(user.language)
+            request.LANGUAGE_CODE = user.language
+        return self.get_response(request)
+
+
+class MFARequiredMiddleware:
+    """Counsellors, coordinators and admins set up TOTP before they can use anything else."""
+
+    # Paths that stay reachable while MFA is not set up (no loop through the setup page).
+    ALLOWED_PREFIXES = (
+        "/accounts/2fa/",
+        "/accounts/logout/",
+        "/accounts/reauthenticate/",
+        "/accounts/email/",
+        "/accounts/language/",
+        "/healthz",
+        "/help/",
+        "/offline/",
+        "/sw.js",
+        "/manifest.webmanifest",
+    )
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        user = getattr(request, "user", None)
+        if (
+            user is not None
+            and user.is_authenticated
+            and not request.path.startswith(self.ALLOWED_PREFIXES)
+            and not request.path.startswith(settings.STATIC_URL)
+            and requires_mfa(user)
+            and not user_has_totp(user=user)
+        ):
+            return redirect(reverse("mfa_activate_totp"))
+        return self.get_response(request)

@@ -1,0 +1,73 @@
+"""Reference lists (languages, countries, time zones, topics) with names in the viewer's
+language, from the CLDR data that Babel ships."""
+
+from functools import cache
+from zoneinfo import available_timezones
+
+from babel import Locale
+from django.db import models
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+
+# Languages spoken along the migration corridors the programmes serve (ISO 639-1, or 639-3
+# where no two-letter code exists, e.g. Dari `prs`). Counsellors and clients are matched on these.
+LANGUAGE_CODES = (
+    "am", "ar", "bn", "ckb", "de", "el", "en", "es", "fa", "ff", "fr", "ha", "hi", "hy",
+    "ig", "it", "ka", "kmr", "ku", "ln", "mn", "ne", "om", "pa", "prs", "ps", "pt", "ro",
+    "ru", "rw", "so", "sq", "sr", "sw", "ta", "ti", "tk", "tr", "uk", "ur", "uz", "vi",
+    "wo", "yo", "zh",
+)  # fmt: skip
+
+
+class Topic(models.TextChoices):
+    RETURN = "return", _("Return and reintegration")
+    LEGAL = "legal", _("Legal information")
+    WORK = "work", _("Work and training")
+    PSYCHOSOCIAL = "psychosocial", _("Psychosocial support")
+    FAMILY = "family", _("Family")
+    HEALTH = "health", _("Health")
+    EDUCATION = "education", _("Education and recognition of diplomas")
+
+
+def _locale() -> Locale:
+    code = (get_language() or "en").replace("-", "_")
+    try:
+        return Locale.parse(code)
+    except (ValueError, LookupError):
+        return Locale.parse("en")
+
+
+def language_name(code: str) -> str:
+    return _locale().languages.get(code) or Locale.parse("en").languages.get(code) or code
+
+
+def language_choices() -> list[tuple[str, str]]:
+    """Languages named in the current interface language, sorted by that name."""
+    return sorted(((c, language_name(c)) for c in LANGUAGE_CODES), key=lambda c: c[1].lower())
+
+
+@cache
+def country_codes() -> frozenset[str]:
+    # Two-letter territories, less CLDR's groupings and private-use codes.
+    not_countries = {"EU", "EZ", "UN", "QO", "ZZ", "XA", "XB"}
+    territories = Locale.parse("en").territories
+    return frozenset(c for c in territories if len(c) == 2 and c.isalpha() and c not in not_countries)
+
+
+def country_name(code: str) -> str:
+    return _locale().territories.get(code) or code
+
+
+def country_choices() -> list[tuple[str, str]]:
+    names = _locale().territories
+    return sorted(
+        ((c, names.get(c, c)) for c in country_codes()),
+        key=lambda c: c[1].lower(),
+    )
+
+
+@cache
+def time_zones() -> tuple[str, ...]:
+    """Canonical Area/City zones (no legacy aliases such as `US/Eastern`)."""
+    areas = ("Africa", "America", "Asia", "Atlantic", "Australia", "Europe", "Indian", "Pacific")
+    return tuple(sorted(z for z in available_timezones() if z.split("/")[0] in areas) + ["UTC"])

@@ -1,0 +1,28 @@
+"""The Celery app. With no REDIS_URL the broker is a folder (var/celery/), so `make run`
+really runs tasks and periodic jobs without any server."""
+
+import os
+from pathlib import Path
+
+from celery import Celery
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
+
+app = Celery("passage")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()
+
+
+def ensure_broker_folders() -> None:
+    """Kombu's filesystem transport does not create its folders; `.delay()` would raise."""
+    options = app.conf.broker_transport_options or {}
+    if not str(app.conf.broker_url).startswith("filesystem://"):
+        return
+    for key in ("data_folder_in", "data_folder_out", "processed_folder", "control_folder"):
+        if options.get(key):
+            Path(options[key]).mkdir(parents=True, exist_ok=True)
+
+
+@app.on_after_configure.connect
+def _create_folders(sender: Celery, **kwargs: object) -> None:
+    ensure_broker_folders()

@@ -1,0 +1,125 @@
+"""The dashboard is a list of cards; each app contributes the cards for the roles it serves.
+
+A card provider takes the user and returns a `Card` or None (nothing to show). Apps register
+providers in their AppConfig.ready() with `register_card`, so the dashboard never imports them.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from accounts import selectors as account_selectors
+from accounts.models import Role, User
+from accounts.permissions import STAFF_ROLES
+from accounts.reference import Topic, country_name, language_name
+
+
+@dataclass
+class Card:
+    title: str
+    template: str
+    context: dict[str, object] = field(default_factory=dict)
+    order: int = 100
+    # Cards that ask the person to do something come first.
+    needs_action: bool = False
+
+
+CardProvider = Callable[[User], Card | None]
+_providers: list[CardProvider] = []
+
+
+def register_card(provider: CardProvider) -> CardProvider:
+    if provider not in _providers:
+        _providers.append(provider)
+    return provider
+
+
+def dashboard_cards(user: User) -> list[Card]:
+    cards = [card for provider in _providers if (card := provider(user)) is not None]
+    return sorted(cards, key=lambda c: (not c.needs_action, c.order))
+
+
+@register_card
+def profile_card(user: User) -> Card:
+    codes = account_selectors.user_language_codes(user=user)
+    missing = not codes or not user.country_of_origin
+    return Card(
+        title=_("Complete your profile") if missing else _("Your profile"),
+        template="frontend/cards/profile.html",
+        context={
+            "languages": [language_name(c) for c in codes],
+            "origin": country_name(user.country_of_origin) if user.country_of_origin else "",
+            "residence": country_name(user.country_of_residence) if user.country_of_residence else "",
+            "missing": missing,
+        },
+        order=90,
+        needs_action=missing,
+    )
+
+
+@register_card
+def security_card(user: User) -> Card | None:
+    if not user.role_set & STAFF_ROLES:
+        return None
+    from allauth.mfa.models import Authenticator
+
+    kinds = dict(Authenticator.objects.filter(user=user).values_list("type", "data"))
+    codes_left = None
+    if Authenticator.Type.RECOVERY_CODES in kinds:
+        from allauth.mfa.recovery_codes.internal.auth import RecoveryCodes
+
+        authenticator = Authenticator.objects.get(user=user, type=Authenticator.Type.RECOVERY_CODES)
+        codes_left = len(RecoveryCodes(authenticator).get_unused_codes())
+    low = codes_left is not None and codes_left < 3
+    return Card(
+        title=_("Sign-in security"),
+        template="frontend/cards/security.html",
+        context={
+            "codes_left": codes_left,
+            "codes_text": ngettext(
+                "%(n)d recovery code left", "%(n)d recovery codes left", codes_left or 0
+            )
+            % {"n": codes_left or 0},
+            "low": low,
+        },
+        order=80,
+        needs_action=low,
+    )
+
+
+@register_card
+def counsellor_card(user: User) -> Card | None:
+    if not user.has_role(Role.COUNSELLOR):
+        return None
+    profile = account_selectors.counsellor_profile_get(user=user)
+    countries = [country_name(c.country) for c in profile.countries.all()] if profile else []
+    topics = [Topic(t.topic).label for t in profile.topics.all()] if profile else []
+    missing = not countries or not topics
+    return Card(
+        title=_("What migrants see about you"),
+        template="frontend/cards/counsellor.html",
+        context={
+            "profile": profile,
+            "countries": countries,
+            "topics": topics,
+            "organisation": user.organisation,
+            "missing": missing,
+        },
+        order=20,
+        needs_action=missing,
+    )
+
+
+@register_card
+def admin_card(user: User) -> Card | None:
+    if not user.has_role(Role.ADMIN):
+        return None
+    return Card(
+        title=_("Administration"),
+        template="frontend/cards/admin.html",
+        context={"admin_url": reverse("admin:index")},
+        order=95,
+    )

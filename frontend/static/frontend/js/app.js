@@ -1,0 +1,27 @@
+// Passage: small enhancements. Every page works without this file.
+(function () {
+  "use strict";
+  document.documentElement.classList.add("js");
+  document.addEventListener("DOMContentLoaded", function () {
+    document.body.classList.add("js");
+
+    // Language menu: change at once instead of pressing the button.
+    document.querySelectorAll("select[data-autosubmit]").forEach(function (select) {
+      select.addEventListener("change", function () { select.form.submit(); });
+    });
+
+    // Sign-up: the browser knows the person's time zone; store it (editable later).
+    var zone = "";
+    try { zone = Intl.DateTimeFormat().resolvedOptions().timeZone || ""; } catch (e) { zone = ""; }
+    document.querySelectorAll('input[type="hidden"][name="time_zone"]').forEach(function (input) {
+      if (!input.value && zone) input.value = zone;
+    });
+  });
+
+  if ("serviceWorker" in navigator && window.isSecureContext) {
+    window.addEventListener("load", function () {
+      var url = document.body.getAttribute("data-sw");
+      if (url) navigator.serviceWorker.register(url, { scope: "/" }).catch(function () {});
+    });
+  }
+})();
