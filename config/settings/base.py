@@ -11,9 +11,11 @@ from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
-VAR_DIR = BASE_DIR / "var"
 
 env = environ.Env()
+
+# Everything the running platform writes (SQLite file, mail, SMS, queue, collected static).
+VAR_DIR = Path(env("PASSAGE_VAR_DIR", default=str(BASE_DIR / "var")))
 
 ENVIRONMENT = "local"
 DEBUG = env.bool("DEBUG", default=False)

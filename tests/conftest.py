@@ -1,0 +1,91 @@
+"""Fixtures shared by the whole suite, and the rules for tests that need real services.
+
+Tests marked `postgres`, `redis` or `browser` run only where that service is present. Where
+PASSAGE_REQUIRE names a service (`.ci/run` sets it for every service it found reachable), a
+missing service stops the run instead of skipping those tests silently.
+"""
+
+import os
+import shutil
+from collections.abc import Callable
+
+import pytest
+from django.conf import settings
+from django.test import Client
+
+from accounts.models import Role, User
+from accounts.sms import MemorySMSBackend
+from tests.factories import make_user
+
+CHROMIUM = os.environ.get("PASSAGE_CHROMIUM", "/usr/bin/chromium")
+REQUIRED = {s.strip() for s in os.environ.get("PASSAGE_REQUIRE", "").split(",") if s.strip()}
+
+
+def services_available() -> dict[str, bool]:
+    return {
+        "postgres": settings.DATABASES["default"]["ENGINE"].endswith("postgresql"),
+        "redis": bool(settings.REDIS_URL),
+        "browser": bool(shutil.which(CHROMIUM)),
+    }
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    available = services_available()
+    missing_required = sorted(s for s in REQUIRED if not available.get(s, False))
+    if missing_required:
+        raise pytest.UsageError(
+            f"PASSAGE_REQUIRE asks for {', '.join(missing_required)}, which this run does not have"
+        )
+    for item in items:
+        for service, present in available.items():
+            if service in item.keywords and not present:
+                item.add_marker(pytest.mark.skip(reason=f"{service} is not available in this run"))
+
+
+@pytest.fixture(autouse=True)
+def _clean_outboxes(settings: object) -> None:
+    MemorySMSBackend.outbox.clear()
+
+
+@pytest.fixture(autouse=True)
+def _clear_cache() -> None:
+    # Rate limits live in the cache; each test starts with none.
+    from django.core.cache import cache
+
+    cache.clear()
+
+
+@pytest.fixture
+def migrant(db: None) -> User:
+    return make_user(Role.MIGRANT, display_name="Amina")
+
+
+@pytest.fixture
+def counsellor(db: None) -> User:
+    return make_user(Role.COUNSELLOR, display_name="Chinedu")
+
+
+@pytest.fixture
+def coordinator(db: None) -> User:
+    return make_user(Role.COORDINATOR, display_name="Sofia")
+
+
+@pytest.fixture
+def author(db: None) -> User:
+    return make_user(Role.AUTHOR, display_name="Jonas")
+
+
+@pytest.fixture
+def admin_user(db: None) -> User:
+    return make_user(Role.ADMIN, display_name="Admin")
+
+
+@pytest.fixture
+def client_for(db: None) -> Callable[[User | None], Client]:
+    def make(user: User | None) -> Client:
+        client = Client()
+        if user is not None:
+            client.force_login(user)
+        return client
+
+    return make

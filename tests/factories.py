@@ -1,0 +1,43 @@
+import itertools
+
+import factory
+from allauth.mfa.adapter import get_adapter as get_mfa_adapter
+from allauth.mfa.models import Authenticator
+
+from accounts import services
+from accounts.models import Organisation, Role, User
+
+TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+PASSWORD = "a-long-test-password-42"
+_seq = itertools.count(1)
+
+
+class OrganisationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Organisation
+
+    name = factory.Sequence(lambda n: f"Partner organisation {n}")
+    country = "NG"
+
+
+def make_user(
+    *roles: str,
+    mfa: bool = True,
+    organisation: Organisation | None = None,
+    **fields: object,
+) -> User:
+    """A user created through the service, with TOTP set up for staff roles unless mfa=False."""
+    roles = roles or (Role.MIGRANT,)
+    n = next(_seq)
+    if organisation is None and {Role.COUNSELLOR, Role.COORDINATOR} & set(roles):
+        organisation = OrganisationFactory()
+    fields.setdefault("email", f"user{n}@example.org")
+    fields.setdefault("display_name", f"User {n}")
+    user = services.user_create(password=PASSWORD, roles=roles, organisation=organisation, **fields)
+    if mfa and {Role.COUNSELLOR, Role.COORDINATOR, Role.ADMIN} & set(roles):
+        Authenticator.objects.create(
+            user=user,
+            type=Authenticator.Type.TOTP,
+            data={"secret": get_mfa_adapter().encrypt(TOTP_SECRET)},
+        )
+    return user
