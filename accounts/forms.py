@@ -1,11 +1,14 @@
 from typing import Any
 
+from allauth.account.forms import LoginForm as AllauthLoginForm
 from allauth.account.forms import SignupForm as AllauthSignupForm
 from django import forms
+from django.core.exceptions import ValidationError
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
+from accounts.phone import normalise_phone
 from accounts.reference import Topic, country_choices, language_choices, time_zones
 from accounts.services import MAX_LANGUAGES
 
@@ -16,6 +19,27 @@ def _time_zone_field(**kwargs: Any) -> forms.ChoiceField:
         choices=[(z, z.replace("_", " ")) for z in time_zones()],
         **kwargs,
     )
+
+
+class LoginForm(AllauthLoginForm):
+    """Sign in with a phone number (typed any usual way) or an e-mail address."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["login"].label = _("Phone number or e-mail address")
+        self.fields["login"].widget.attrs.update({"autocomplete": "username", "dir": "ltr"})
+        self.fields["login"].widget.attrs.pop("placeholder", None)
+        self.fields["password"].widget.attrs.pop("placeholder", None)
+
+    def clean_login(self) -> str:
+        login = super().clean_login()
+        if "@" in login:
+            return login
+        try:
+            return normalise_phone(login)
+        except ValidationError:
+            # Not a phone number we understand: allauth answers "wrong login or password".
+            return login
 
 
 class SignupForm(AllauthSignupForm):

@@ -26,7 +26,7 @@ def _text_body(message: EmailMessage) -> str:
 
 def read_mail_outbox(limit: int = 50) -> list[Mail]:
     """Messages newest first."""
-    folder = Path(getattr(settings, "EMAIL_FILE_PATH", settings.MAIL_DIR))
+    folder = Path(settings.MAILERS["default"].get("OPTIONS", {}).get("file_path", settings.MAIL_DIR))
     if not folder.is_dir():
         return []
     mails: list[Mail] = []

@@ -33,6 +33,8 @@ def make_user(
         organisation = OrganisationFactory()
     fields.setdefault("email", f"user{n}@example.org")
     fields.setdefault("display_name", f"User {n}")
+    # Staff accounts are made by administrators with a checked address.
+    fields.setdefault("email_verified", True)
     user = services.user_create(password=PASSWORD, roles=roles, organisation=organisation, **fields)
     if mfa and {Role.COUNSELLOR, Role.COORDINATOR, Role.ADMIN} & set(roles):
         Authenticator.objects.create(

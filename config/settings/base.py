@@ -166,10 +166,28 @@ CELERY_BEAT_SCHEDULE = {
 # --- Mail and SMS -------------------------------------------------------------------------
 MAIL_DIR = VAR_DIR / "mail"
 SMS_DIR = VAR_DIR / "sms"
-EMAIL_CONFIG = env.email_url("EMAIL_URL", default="filemail://")
-vars().update(EMAIL_CONFIG)
-if EMAIL_BACKEND == "django.core.mail.backends.filebased.EmailBackend":  # noqa: F821
-    EMAIL_FILE_PATH = str(MAIL_DIR)
+# EMAIL_URL, e.g. smtp+tls://user:password@smtp.example.org:587; default: files in var/mail/.
+_email = env.email_url("EMAIL_URL", default="filemail://")
+_EMAIL_OPTIONS = {
+    "EMAIL_HOST": "host",
+    "EMAIL_PORT": "port",
+    "EMAIL_HOST_USER": "username",
+    "EMAIL_HOST_PASSWORD": "password",
+    "EMAIL_USE_TLS": "use_tls",
+    "EMAIL_USE_SSL": "use_ssl",
+}
+MAILERS = {
+    "default": {
+        "BACKEND": _email["EMAIL_BACKEND"],
+        "OPTIONS": {
+            option: _email[key]
+            for key, option in _EMAIL_OPTIONS.items()
+            if _email.get(key) not in (None, "")
+        },
+    }
+}
+if _email["EMAIL_BACKEND"].endswith("filebased.EmailBackend"):
+    MAILERS["default"]["OPTIONS"] = {"file_path": str(MAIL_DIR)}
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Passage <no-reply@passage.invalid>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 SUPPORT_EMAIL = env("SUPPORT_EMAIL", default="help@passage.invalid")
@@ -196,8 +214,10 @@ ACCOUNT_ADAPTER = "accounts.adapter.AccountAdapter"
 ACCOUNT_USER_MODEL_USERNAME_FIELD = None
 ACCOUNT_LOGIN_METHODS = {"phone", "email"}
 ACCOUNT_SIGNUP_FIELDS = ["phone", "email", "password1*", "password2*"]
-ACCOUNT_FORMS = {"signup": "accounts.forms.SignupForm"}
+ACCOUNT_FORMS = {"signup": "accounts.forms.SignupForm", "login": "accounts.forms.LoginForm"}
 ACCOUNT_PHONE_VERIFICATION_ENABLED = True
+# Six digits: typed on a phone's number pad, read aloud over a bad line.
+ACCOUNT_PHONE_VERIFICATION_CODE_FORMAT = {"numeric": True, "length": 6, "dashed": False}
 ACCOUNT_PHONE_VERIFICATION_MAX_ATTEMPTS = 3
 ACCOUNT_PHONE_VERIFICATION_TIMEOUT = 15 * 60
 ACCOUNT_EMAIL_VERIFICATION = "optional"
@@ -286,3 +306,9 @@ LOGGING = {
 
 SMS_GATEWAY_URL = env("SMS_GATEWAY_URL", default="")
 SMS_GATEWAY_TOKEN = env("SMS_GATEWAY_TOKEN", default="")
+
+# --- Calls: ICE servers handed to browsers (TURN credentials are minted per call) -----------
+STUN_URLS = env.list("STUN_URLS", default=[])
+TURN_URLS = env.list("TURN_URLS", default=[])
+TURN_SECRET = env("TURN_SECRET", default="")
+TURN_CREDENTIAL_TTL = env.int("TURN_CREDENTIAL_TTL", default=4 * 60 * 60)

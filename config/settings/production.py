@@ -43,6 +43,9 @@ if len(SECRET_KEY) < 50:
 ALLOWED_HOSTS = [h.strip() for h in _required("ALLOWED_HOSTS").split(",") if h.strip()]
 FIELD_ENCRYPTION_KEYS = _encryption_keys(_required("FIELD_ENCRYPTION_KEYS"))
 
+# Client addresses (for login rate limits) come from the proxy's X-Forwarded-For.
+ALLAUTH_TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=1)
+
 # TLS ends at the reverse proxy (platform/Caddyfile), which sets X-Forwarded-Proto.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)

@@ -1,0 +1,182 @@
+"""The real platform in a subprocess, set up the way production runs it, for browser tests and
+benchmarks: its own var/ folder (SQLite, mail, SMS, queue, collected static), DEBUG off,
+hashed and compressed static files served by ServeStatic, demo data, daphne.
+
+    with running_server() as server:
+        urlopen(server.base_url + "/healthz")
+        server.sms_outbox()  # newest first
+"""
+
+import contextlib
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+# The repository root (tests/e2e/server.py -> ../..) and the venv of the running interpreter.
+REPO_ROOT = Path(__file__).resolve().parent.parent.parent
+BIN_DIR = Path(sys.executable).parent
+START_TIMEOUT = 60.0
+STOP_TIMEOUT = 10.0
+# Variables that would point the server at shared services instead of its own files.
+_UNSET = ("DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL", "EMAIL_URL", "SMS_BACKEND", "SITE_URL")
+
+
+@dataclass(frozen=True)
+class SMSMessage:
+    to: str
+    body: str
+    sent_at: str
+    path: Path
+
+
+@dataclass(frozen=True)
+class Server:
+    base_url: str
+    var_dir: Path
+    log_path: Path
+
+    @property
+    def sms_dir(self) -> Path:
+        return self.var_dir / "sms"
+
+    def sms_outbox(self) -> list[SMSMessage]:
+        """Every SMS the server has sent (accounts.sms.FileSMSBackend), newest first."""
+        if not self.sms_dir.is_dir():
+            return []
+        messages = []
+        for path in self.sms_dir.glob("*.json"):
+            data = json.loads(path.read_text(encoding="utf-8"))
+            messages.append(SMSMessage(data["to"], data["body"], data["sent_at"], path))
+        # File names are second-resolution timestamps plus a random suffix: sort on the
+        # microsecond `sent_at`, then on modification time.
+        return sorted(messages, key=lambda m: (m.sent_at, m.path.stat().st_mtime_ns), reverse=True)
+
+    def latest_sms(self, to: str | None = None) -> SMSMessage | None:
+        for message in self.sms_outbox():
+            if to is None or message.to == to:
+                return message
+        return None
+
+    def log(self) -> str:
+        return self.log_path.read_text(encoding="utf-8", errors="replace")
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def server_env(var_dir: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in _UNSET}
+    env.update(
+        {
+            "PASSAGE_VAR_DIR": str(var_dir),
+            "DJANGO_SETTINGS_MODULE": "config.settings.local",
+            "DEBUG": "False",
+            "ALLOWED_HOSTS": "127.0.0.1,localhost",
+            "PYTHONUNBUFFERED": "1",
+            # A test may sign in and fail many times from 127.0.0.1.
+            "LOGIN_FAILED_RATE": "1000/5m/ip,100/5m/key",
+        }
+    )
+    return env
+
+
+def _manage(args: list[str], env: dict[str, str], log: Path) -> None:
+    with log.open("a", encoding="utf-8") as out:
+        out.write(f"$ manage.py {' '.join(args)}\n")
+        out.flush()
+        result = subprocess.run(
+            [sys.executable, str(REPO_ROOT / "manage.py"), *args],
+            cwd=REPO_ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            timeout=300,
+            check=False,
+        )
+    if result.returncode != 0:
+        raise RuntimeError(
+            f"manage.py {' '.join(args)} failed (exit {result.returncode}):\n"
+            + log.read_text(encoding="utf-8", errors="replace")[-4000:]
+        )
+
+
+def _wait_healthy(url: str, process: subprocess.Popen[bytes], log: Path, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    last_error = "no answer yet"
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(
+                f"daphne exited with status {process.returncode} before answering {url}:\n"
+                + log.read_text(encoding="utf-8", errors="replace")[-4000:]
+            )
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 - our own URL
+                if response.status == 200:
+                    return
+                last_error = f"status {response.status}"
+        except urllib.error.HTTPError as error:
+            last_error = f"status {error.code}: {error.read()[:500]!r}"
+        except (urllib.error.URLError, OSError) as error:
+            last_error = str(error)
+        time.sleep(0.2)
+    raise RuntimeError(
+        f"{url} did not answer 200 within {timeout:.0f} s (last: {last_error}). Server log:\n"
+        + log.read_text(encoding="utf-8", errors="replace")[-4000:]
+    )
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is not None:
+        return
+    process.terminate()
+    try:
+        process.wait(timeout=STOP_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=STOP_TIMEOUT)
+
+
+@contextlib.contextmanager
+def running_server(*, keep_var_dir: bool = False) -> Iterator[Server]:
+    """Set up a fresh var/ folder, start daphne on a free port, yield a `Server`, stop it."""
+    var_dir = Path(tempfile.mkdtemp(prefix="passage-e2e-"))
+    log = var_dir / "server.log"
+    env = server_env(var_dir)
+    process: subprocess.Popen[bytes] | None = None
+    try:
+        _manage(["migrate", "--no-input", "-v", "0"], env, log)
+        _manage(["compile_translations"], env, log)
+        _manage(["collectstatic", "--no-input", "-v", "0"], env, log)
+        _manage(["seed_demo"], env, log)
+        port = free_port()
+        base_url = f"http://127.0.0.1:{port}"
+        with log.open("a", encoding="utf-8") as out:
+            out.write(f"$ daphne -p {port}\n")
+            out.flush()
+            process = subprocess.Popen(
+                [str(BIN_DIR / "daphne"), "-b", "127.0.0.1", "-p", str(port), "config.asgi:application"],
+                cwd=REPO_ROOT,
+                env=env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
+        _wait_healthy(f"{base_url}/healthz", process, log, START_TIMEOUT)
+        yield Server(base_url=base_url, var_dir=var_dir, log_path=log)
+    finally:
+        if process is not None:
+            _stop(process)
+        if not keep_var_dir:
+            shutil.rmtree(var_dir, ignore_errors=True)
