@@ -1,8 +1,13 @@
 """allauth hooks: phone numbers stored on the user, SMS through our pluggable backend."""
 
+import time
 from typing import Any
 
+from allauth.account import app_settings as account_settings
 from allauth.account.adapter import DefaultAccountAdapter
+from allauth.account.internal.flows.login import get_authentication_records
+from allauth.core import context
+from allauth.mfa.models import Authenticator
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import transaction
 from django.forms import Form
@@ -39,6 +44,19 @@ class AccountAdapter(DefaultAccountAdapter):
             user.save()
             user_roles_set(user=user, roles=[Role.MIGRANT])
         return user
+
+    def is_reauthentication_required(self, *, app: str, **kwargs: Any) -> bool:
+        # Staff are sent to set up two-step sign-in right after they sign in; asking for the
+        # password a second time then is friction without protection. Adding a *further*
+        # authenticator, or any other sensitive change, still asks again.
+        request = context.request
+        if app == "allauth.mfa" and request is not None and request.user.is_authenticated:
+            user = request.user
+            if not Authenticator.objects.filter(user=user).exists():
+                records = get_authentication_records(request, user)
+                if records and time.time() - records[-1]["at"] < account_settings.REAUTHENTICATION_TIMEOUT:
+                    return False
+        return super().is_reauthentication_required(app=app, **kwargs)
 
     def set_phone(self, user: AbstractBaseUser, phone: str, verified: bool) -> None:
         assert isinstance(user, User)

@@ -131,3 +131,16 @@ def test_an_inactive_account_cannot_sign_in(migrant):
 
     assert response.status_code == 302
     assert response["Location"] == reverse("account_inactive")
+
+
+def test_setting_up_mfa_long_after_sign_in_asks_for_the_password_again():
+    user = make_user(Role.COUNSELLOR, mfa=False)
+    client = Client()
+    start = dt.datetime(2026, 11, 23, 9, 0, tzinfo=dt.UTC)
+    with time_machine.travel(start, tick=False):
+        login(client, user.email)
+    with time_machine.travel(start + dt.timedelta(minutes=30), tick=False):
+        response = client.get(reverse("mfa_activate_totp"))
+
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("account_reauthenticate"))

@@ -71,6 +71,25 @@ class Server:
         return self.log_path.read_text(encoding="utf-8", errors="replace")
 
 
+def chromium_path() -> str:
+    return os.environ.get("PASSAGE_CHROMIUM", "/usr/bin/chromium")
+
+
+# Debian's Chromium, never a downloaded build (see FIELD-NOTES "Browser tests").
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+# What most of our users hold: a 360 px wide phone.
+PHONE = {"viewport": {"width": 360, "height": 800}, "device_scale_factor": 1, "is_mobile": True}
+
+
 def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
