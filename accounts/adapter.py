@@ -59,15 +59,14 @@ class AccountAdapter(DefaultAccountAdapter):
         return super().is_reauthentication_required(app=app, **kwargs)
 
     def set_phone(self, user: AbstractBaseUser, phone: str, verified: bool) -> None:
-        assert isinstance(user, User)
-        user.phone = phone
-        user.phone_verified = verified
+        user.phone = phone  # type: ignore[attr-defined]
+        user.phone_verified = verified  # type: ignore[attr-defined]
         if user.pk:
             user.save(update_fields=["phone", "phone_verified"])
 
     def get_phone(self, user: AbstractBaseUser) -> tuple[str, bool] | None:
-        assert isinstance(user, User)
-        return (user.phone, user.phone_verified) if user.phone else None
+        phone = getattr(user, "phone", None)
+        return (phone, user.phone_verified) if phone else None  # type: ignore[attr-defined]
 
     def set_phone_verified(self, user: AbstractBaseUser, phone: str) -> None:
         self.set_phone(user, phone, True)

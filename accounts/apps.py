@@ -8,6 +8,4 @@ class AccountsConfig(AppConfig):
 
     def ready(self) -> None:
         # Django ships no Pashto locale; tell it the name and the direction.
-        LANG_INFO.setdefault(
-            "ps", {"bidi": True, "code": "ps", "name": "Pashto", "name_local": "پښتو"}
-        )
+        LANG_INFO.setdefault("ps", {"bidi": True, "code": "ps", "name": "Pashto", "name_local": "پښتو"})

@@ -3,14 +3,13 @@ from typing import Any
 from allauth.account.forms import LoginForm as AllauthLoginForm
 from allauth.account.forms import SignupForm as AllauthSignupForm
 from django import forms
-from django.core.exceptions import ValidationError
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
 from accounts.phone import normalise_phone
 from accounts.reference import Topic, country_choices, language_choices, time_zones
-from accounts.services import MAX_LANGUAGES
 
 
 def _time_zone_field(**kwargs: Any) -> forms.ChoiceField:
@@ -93,14 +92,13 @@ class ProfileForm(forms.Form):
     )
 
     LANGUAGE_FIELDS = ("language_1", "language_2", "language_3")
-    assert len(LANGUAGE_FIELDS) <= MAX_LANGUAGES
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        languages = [("", "—")] + language_choices()
+        languages = [("", "—"), *language_choices()]
         for name in self.LANGUAGE_FIELDS:
             self.fields[name].choices = languages
-        countries = [("", "—")] + country_choices()
+        countries = [("", "—"), *country_choices()]
         self.fields["country_of_origin"].choices = countries
         self.fields["country_of_residence"].choices = countries
         self.fields["time_zone"].choices = [(z, z.replace("_", " ")) for z in time_zones()]

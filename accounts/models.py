@@ -37,9 +37,7 @@ class Organisation(models.Model):
 class UserManager(BaseUserManager["User"]):
     use_in_migrations = True
 
-    def create_user(
-        self, email: str | None = None, password: str | None = None, **fields: object
-    ) -> "User":
+    def create_user(self, email: str | None = None, password: str | None = None, **fields: object) -> "User":
         email = self.normalize_email(email).lower() if email else None
         user = self.model(email=email, **fields)
         user.set_password(password)
@@ -145,9 +143,7 @@ class UserRole(models.Model):
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["user", "role"], name="user_role_unique"),
-            models.CheckConstraint(
-                condition=Q(role__in=Role.values), name="user_role_known"
-            ),
+            models.CheckConstraint(condition=Q(role__in=Role.values), name="user_role_known"),
         ]
 
     def __str__(self) -> str:
@@ -195,12 +191,16 @@ class CounsellorCountry(models.Model):
         ]
         indexes = [models.Index(fields=["country"], name="counsellor_country_code")]
 
+    def __str__(self) -> str:
+        return self.country
+
 
 class CounsellorTopic(models.Model):
     profile = models.ForeignKey(CounsellorProfile, on_delete=models.CASCADE, related_name="topics")
     topic = models.CharField(max_length=24, choices=Topic.choices)
 
     class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["profile", "topic"], name="counsellor_topic_unique")
-        ]
+        constraints = [models.UniqueConstraint(fields=["profile", "topic"], name="counsellor_topic_unique")]
+
+    def __str__(self) -> str:
+        return self.get_topic_display()

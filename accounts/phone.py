@@ -10,8 +10,7 @@ from django.utils.translation import gettext_lazy as _
 _SEPARATORS = re.compile(r"[\s\-().\u00a0/]")
 
 INVALID_PHONE = _(
-    "This is not a valid phone number. Start with + and your country code, "
-    "for example +49 151 23456789."
+    "This is not a valid phone number. Start with + and your country code, for example +49 151 23456789."
 )
 
 

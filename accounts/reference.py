@@ -70,4 +70,4 @@ def country_choices() -> list[tuple[str, str]]:
 def time_zones() -> tuple[str, ...]:
     """Canonical Area/City zones (no legacy aliases such as `US/Eastern`)."""
     areas = ("Africa", "America", "Asia", "Atlantic", "Australia", "Europe", "Indian", "Pacific")
-    return tuple(sorted(z for z in available_timezones() if z.split("/")[0] in areas) + ["UTC"])
+    return (*sorted(z for z in available_timezones() if z.split("/")[0] in areas), "UTC")

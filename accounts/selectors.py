@@ -1,5 +1,5 @@
-from django.db.models import QuerySet
 from allauth.mfa.models import Authenticator
+from django.db.models import QuerySet
 
 from accounts.models import CounsellorProfile, User, UserLanguage
 

@@ -81,9 +81,7 @@ def counsellor_profile(request: HttpRequest) -> HttpResponse:
                 "topics": [t.topic for t in profile.topics.all()],
             }
         form = CounsellorProfileForm(initial=initial)
-    return render(
-        request, "accounts/counsellor_profile.html", {"form": form, "profile": profile}
-    )
+    return render(request, "accounts/counsellor_profile.html", {"form": form, "profile": profile})
 
 
 def _set_language_cookie(response: HttpResponse, language: str) -> None:

@@ -1,12 +1,30 @@
 from django.contrib import admin
-from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
 from django.urls import include, path
+from django.utils.http import url_has_allowed_host_and_scheme
 
 from config import health
 
-# The admin signs in through allauth, so that rate limits and MFA apply there too.
-admin.site.login = login_required(admin.site.login)  # type: ignore[method-assign]
+
+def admin_login(request: HttpRequest, extra_context: dict | None = None) -> HttpResponse:
+    """The admin has no password form of its own: everyone signs in through allauth, so that
+    rate limits and two-step sign-in apply to the admin site too."""
+    next_url = request.GET.get("next", "")
+    if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
+        next_url = ""
+    if not request.user.is_authenticated:
+        return redirect_to_login(next_url or request.get_full_path())
+    if request.user.is_active and request.user.is_staff:
+        return redirect(next_url or "admin:index")
+    raise PermissionDenied
+
+
+admin.site.login = admin_login  # type: ignore[method-assign]
 admin.site.site_header = "Passage"
+admin.site.site_title = "Passage"
 
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),

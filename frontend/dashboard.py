@@ -79,9 +79,7 @@ def security_card(user: User) -> Card | None:
         template="frontend/cards/security.html",
         context={
             "codes_left": codes_left,
-            "codes_text": ngettext(
-                "%(n)d recovery code left", "%(n)d recovery codes left", codes_left or 0
-            )
+            "codes_text": ngettext("%(n)d recovery code left", "%(n)d recovery codes left", codes_left or 0)
             % {"n": codes_left or 0},
             "low": low,
         },

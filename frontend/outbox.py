@@ -34,7 +34,8 @@ def read_mail_outbox(limit: int = 50) -> list[Mail]:
         chunks = [c for c in path.read_text(encoding="utf-8").split(_SEPARATOR) if c.strip()]
         for chunk in reversed(chunks):
             message = message_from_string(chunk.strip(), policy=policy.default)
-            assert isinstance(message, EmailMessage)
+            if not isinstance(message, EmailMessage):
+                continue
             mails.append(
                 Mail(
                     to=str(message.get("To", "")),

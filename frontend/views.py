@@ -1,5 +1,4 @@
 import hashlib
-
 import json
 
 from django.conf import settings

@@ -95,10 +95,7 @@ SQLITE_OPTIONS = {
     "transaction_mode": "IMMEDIATE",
     "timeout": 20,
     "init_command": (
-        "PRAGMA journal_mode=WAL;"
-        "PRAGMA synchronous=NORMAL;"
-        "PRAGMA foreign_keys=ON;"
-        "PRAGMA busy_timeout=20000;"
+        "PRAGMA journal_mode=WAL;PRAGMA synchronous=NORMAL;PRAGMA foreign_keys=ON;PRAGMA busy_timeout=20000;"
     ),
 }
 DATABASES = {
@@ -180,9 +177,7 @@ MAILERS = {
     "default": {
         "BACKEND": _email["EMAIL_BACKEND"],
         "OPTIONS": {
-            option: _email[key]
-            for key, option in _EMAIL_OPTIONS.items()
-            if _email.get(key) not in (None, "")
+            option: _email[key] for key, option in _EMAIL_OPTIONS.items() if _email.get(key) not in (None, "")
         },
     }
 }

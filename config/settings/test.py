@@ -19,4 +19,4 @@ DATABASES = {
     "default": env.db_url("DATABASE_URL", default="sqlite:///:memory:"),
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    DATABASES["default"]["OPTIONS"] = dict(SQLITE_OPTIONS)  # noqa: F405
+    DATABASES["default"]["OPTIONS"] = dict(SQLITE_OPTIONS)

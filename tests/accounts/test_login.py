@@ -14,9 +14,7 @@ pytestmark = pytest.mark.django_db
 
 
 def login(client: Client, login: str, password: str = PASSWORD, ip: str = "198.51.100.7"):
-    return client.post(
-        reverse("account_login"), {"login": login, "password": password}, REMOTE_ADDR=ip
-    )
+    return client.post(reverse("account_login"), {"login": login, "password": password}, REMOTE_ADDR=ip)
 
 
 def test_a_migrant_signs_in_with_email_and_lands_on_the_dashboard(migrant):

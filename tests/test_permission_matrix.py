@@ -1,0 +1,203 @@
+"""Every URL pattern, for every role, against one declarative policy.
+
+A new URL without an entry in POLICY fails `test_every_url_pattern_has_a_policy`, so nobody
+adds a page without deciding who may see it.
+"""
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from fnmatch import fnmatch
+
+import pytest
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from accounts.models import Role
+from tests.factories import make_user
+
+ROLES = ("anonymous", Role.MIGRANT, Role.COUNSELLOR, Role.COORDINATOR, Role.AUTHOR, Role.ADMIN)
+
+# Outcomes of a GET, as a person would experience them:
+OK = "ok"  # the page is shown
+LOGIN = "login"  # sent to the sign-in page
+FORBIDDEN = "forbidden"  # 403
+NOT_FOUND = "not_found"  # 404
+AWAY = "away"  # redirected elsewhere (e.g. a signed-in person opening the sign-in page)
+POST_ONLY = "post_only"  # 405: the URL only takes form posts
+ERROR_OK = "error_ok"  # a handled error page (e.g. 400 for a broken link, 429, 503)
+
+
+def everyone(outcome: str) -> dict[str, str]:
+    return dict.fromkeys(ROLES, outcome)
+
+
+def signed_in(outcome: str = OK, anonymous: str = LOGIN) -> dict[str, str]:
+    return {**everyone(outcome), "anonymous": anonymous}
+
+
+def only(*roles: str, anonymous: str = LOGIN) -> dict[str, str]:
+    return {**everyone(FORBIDDEN), "anonymous": anonymous, **dict.fromkeys(roles, OK)}
+
+
+def staff(outcome: str, others: str, anonymous: str = LOGIN) -> dict[str, str]:
+    """Staff (who have two-step sign-in) get `outcome`, migrants and authors `others`."""
+    return {
+        "anonymous": anonymous,
+        Role.MIGRANT: others,
+        Role.AUTHOR: others,
+        Role.COUNSELLOR: outcome,
+        Role.COORDINATOR: outcome,
+        Role.ADMIN: outcome,
+    }
+
+
+# An administrator is let in; the sample object of a change page may not exist (404 or a
+# redirect to the list): what matters is that nobody else gets in.
+LET_IN = frozenset({OK, AWAY, NOT_FOUND})
+
+
+def visitors_only() -> dict[str, str]:
+    """Pages for people who are not signed in (sign-up, sign-in...)."""
+    return {**everyone(AWAY), "anonymous": OK}
+
+
+@dataclass(frozen=True)
+class Rule:
+    expect: dict[str, str | frozenset[str]]
+    kwargs: dict[str, str] | None = None
+
+
+# URL name (or a glob over names) -> who gets what.
+POLICY: dict[str, Rule] = {
+    "healthz": Rule(everyone(OK)),
+    "frontend:home": Rule({**everyone(AWAY), "anonymous": OK}),
+    "frontend:dashboard": Rule(signed_in()),
+    "frontend:help": Rule(everyone(OK)),
+    "frontend:offline": Rule(everyone(OK)),
+    "frontend:service_worker": Rule(everyone(OK)),
+    "frontend:manifest": Rule(everyone(OK)),
+    # Development outboxes exist only with DEBUG (tests run without).
+    "frontend:dev_mail": Rule(everyone(NOT_FOUND)),
+    "frontend:dev_sms": Rule(everyone(NOT_FOUND)),
+    "accounts:profile": Rule(signed_in()),
+    "accounts:counsellor_profile": Rule(only(Role.COUNSELLOR)),
+    "accounts:language_set": Rule(everyone(POST_ONLY)),
+    # The admin site: administrators only; everyone else is refused, visitors sign in first.
+    "admin:logout": Rule({**everyone(AWAY), "anonymous": AWAY, Role.ADMIN: POST_ONLY}),
+    "admin:autocomplete": Rule({**only(Role.ADMIN), Role.ADMIN: FORBIDDEN}),  # needs query
+    "admin:*": Rule({**only(Role.ADMIN), Role.ADMIN: LET_IN}),
+    # allauth: account pages.
+    "account_login": Rule(visitors_only()),
+    "account_signup": Rule(visitors_only()),
+    "account_logout": Rule(signed_in(anonymous=AWAY)),
+    "account_inactive": Rule(everyone(OK)),
+    "account_reauthenticate": Rule(signed_in()),
+    "account_email": Rule(signed_in()),
+    "account_email_verification_sent": Rule(everyone(OK)),
+    "account_confirm_email": Rule(everyone(OK), {"key": "not-a-real-key"}),
+    "account_change_password": Rule(signed_in()),
+    "account_set_password": Rule(signed_in(AWAY)),
+    "account_reset_password": Rule(everyone(OK)),
+    "account_reset_password_done": Rule(everyone(OK)),
+    "account_reset_password_from_key": Rule(everyone(OK), {"uidb36": "1", "key": "bad-key"}),
+    "account_reset_password_from_key_done": Rule(everyone(OK)),
+    # Steps of a flow started elsewhere: without one, back to the start.
+    "account_confirm_login_code": Rule({**everyone(AWAY), "anonymous": LOGIN}),
+    "account_verify_phone": Rule({**everyone(AWAY), "anonymous": LOGIN}),
+    "account_change_phone": Rule(signed_in()),
+    # allauth: two-step sign-in (MFA).
+    "mfa_index": Rule(signed_in()),
+    "mfa_authenticate": Rule({**everyone(AWAY), "anonymous": LOGIN}),
+    "mfa_reauthenticate": Rule(staff(OK, others=AWAY)),
+    "mfa_activate_totp": Rule(signed_in(AWAY)),
+    "mfa_deactivate_totp": Rule(staff(AWAY, others=NOT_FOUND)),
+    "mfa_view_recovery_codes": Rule(signed_in(NOT_FOUND)),  # none generated in these tests
+    "mfa_generate_recovery_codes": Rule(signed_in(AWAY)),
+    "mfa_download_recovery_codes": Rule(signed_in(NOT_FOUND)),
+}
+
+
+def iter_url_names(
+    resolver: URLResolver | None = None, namespace: str = ""
+) -> Iterator[tuple[str, URLPattern]]:
+    resolver = resolver or get_resolver()
+    for entry in resolver.url_patterns:
+        if isinstance(entry, URLResolver):
+            ns = f"{namespace}{entry.namespace}:" if entry.namespace else namespace
+            yield from iter_url_names(entry, ns)
+        elif entry.name:
+            yield f"{namespace}{entry.name}", entry
+
+
+def rule_for(name: str) -> Rule | None:
+    if name in POLICY:
+        return POLICY[name]
+    for pattern, rule in POLICY.items():
+        if "*" in pattern and fnmatch(name, pattern):
+            return rule
+    return None
+
+
+def test_every_url_pattern_has_a_policy():
+    missing = sorted({name for name, _ in iter_url_names() if rule_for(name) is None})
+
+    assert not missing, f"URL patterns without an entry in POLICY: {missing}"
+
+
+def test_every_policy_entry_names_a_real_url_pattern():
+    names = {name for name, _ in iter_url_names()}
+    stale = [p for p in POLICY if not any(fnmatch(n, p) for n in names)]
+
+    assert not stale, f"POLICY entries that match no URL: {stale}"
+
+
+def sample_kwargs(pattern: URLPattern, rule: Rule, users: dict[str, object]) -> dict[str, str]:
+    """Arguments for URLs that take some: the rule's own, or plausible ones by name."""
+    if rule.kwargs is not None:
+        return rule.kwargs
+    samples = {"app_label": "accounts", "object_id": str(users[Role.ADMIN].pk), "url": "x"}
+    return {key: samples.get(key, "1") for key in pattern.pattern.regex.groupindex}
+
+
+def outcome(client: Client, url: str) -> str:
+    response = client.get(url)
+    if response.status_code in (301, 302):
+        location = response["Location"]
+        if location.startswith("/admin/login/"):
+            # The admin hands visitors to allauth and refuses signed-in non-staff.
+            return outcome(client, location)
+        if location.startswith(reverse("account_login")):
+            return LOGIN
+        return AWAY
+    known = {200: OK, 403: FORBIDDEN, 404: NOT_FOUND, 405: POST_ONLY, 400: ERROR_OK, 429: ERROR_OK}
+    return known.get(response.status_code, str(response.status_code))
+
+
+@pytest.fixture
+def users(db) -> dict[str, object]:
+    return {role: make_user(role) for role in ROLES if role != "anonymous"}
+
+
+CASES = sorted({name for name, _ in iter_url_names()})
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("name", CASES)
+def test_each_role_gets_what_the_policy_says(name, users):
+    patterns = dict(iter_url_names())
+    rule = rule_for(name)
+    assert rule is not None, f"{name} has no policy"
+    url = reverse(name, kwargs=sample_kwargs(patterns[name], rule, users) or None)
+    got = {}
+    for role in ROLES:
+        client = Client()
+        if role != "anonymous":
+            client.force_login(users[role])
+        got[role] = outcome(client, url)
+
+    wrong = {
+        role: (got[role], expected)
+        for role, expected in rule.expect.items()
+        if got[role] != expected and not (isinstance(expected, frozenset) and got[role] in expected)
+    }
+    assert not wrong, f"{name} ({url}): role -> (got, expected): {wrong}"
