@@ -1,14 +1,14 @@
 """Reading the mail that the file e-mail backend wrote to var/mail/ (development only)."""
 
 from dataclasses import dataclass
-from email import message_from_string, policy
+from email import message_from_bytes, policy
 from email.message import EmailMessage
 from pathlib import Path
 
 from django.conf import settings
 
 # Django's file backend separates messages in one file with a line of 79 dashes.
-_SEPARATOR = "\n" + "-" * 79 + "\n"
+_SEPARATOR = b"\n" + b"-" * 79 + b"\n"
 
 
 @dataclass(frozen=True)
@@ -31,9 +31,9 @@ def read_mail_outbox(limit: int = 50) -> list[Mail]:
         return []
     mails: list[Mail] = []
     for path in sorted(folder.glob("*.log"), reverse=True):
-        chunks = [c for c in path.read_text(encoding="utf-8").split(_SEPARATOR) if c.strip()]
+        chunks = [c for c in path.read_bytes().split(_SEPARATOR) if c.strip()]
         for chunk in reversed(chunks):
-            message = message_from_string(chunk.strip(), policy=policy.default)
+            message = message_from_bytes(chunk.strip(), policy=policy.default)
             if not isinstance(message, EmailMessage):
                 continue
             mails.append(

@@ -36,6 +36,7 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "django.forms",
     "channels",
+    "servestatic",
     # Our apps come before allauth so that their templates override allauth's.
     "frontend",
     "accounts",

@@ -1,0 +1,97 @@
+"""Settings come from the environment; production refuses to start without its secrets."""
+
+import base64
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+GOOD_KEY = base64.urlsafe_b64encode(os.urandom(32)).decode()
+PRODUCTION = {
+    "DJANGO_SECRET_KEY": "x" * 60,
+    "ALLOWED_HOSTS": "passage.example.org",
+    "FIELD_ENCRYPTION_KEYS": GOOD_KEY,
+}
+
+
+def load_settings(module: str, **env: str) -> subprocess.CompletedProcess[str]:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_", "REDIS_"))}
+    clean.update(env, DJANGO_SETTINGS_MODULE=module)
+    code = (
+        "import django; django.setup(); from django.conf import settings as s; "
+        "print(s.DATABASES['default']['ENGINE'], s.CHANNEL_LAYERS['default']['BACKEND'], "
+        "s.CACHES['default']['BACKEND'], s.CELERY_BROKER_URL, s.DEBUG)"
+    )
+    return subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=clean, capture_output=True, text=True, timeout=60
+    )
+
+
+@pytest.mark.parametrize("missing", ["DJANGO_SECRET_KEY", "ALLOWED_HOSTS", "FIELD_ENCRYPTION_KEYS"])
+def test_production_refuses_to_start_without_a_required_variable_and_names_it(missing):
+    env = {k: v for k, v in PRODUCTION.items() if k != missing}
+
+    result = load_settings("config.settings.production", **env)
+
+    assert result.returncode != 0
+    assert f"The environment variable {missing} is missing" in result.stderr
+
+
+def test_production_refuses_a_malformed_encryption_key():
+    result = load_settings("config.settings.production", **{**PRODUCTION, "FIELD_ENCRYPTION_KEYS": "short"})
+
+    assert result.returncode != 0
+    assert "FIELD_ENCRYPTION_KEYS: key 1 is not 32 bytes" in result.stderr
+
+
+def test_production_starts_with_its_secrets_and_debug_off():
+    result = load_settings("config.settings.production", **PRODUCTION)
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split()[-1] == "False"
+
+
+def test_default_is_sqlite_in_memory_channels_local_cache_and_folder_broker():
+    result = load_settings("config.settings.local")
+
+    assert result.returncode == 0, result.stderr
+    engine, layer, cache, broker, _debug = result.stdout.split()
+    assert engine == "django.db.backends.sqlite3"
+    assert layer == "channels.layers.InMemoryChannelLayer"
+    assert cache == "django.core.cache.backends.locmem.LocMemCache"
+    assert broker == "filesystem://"
+
+
+def test_database_url_and_redis_url_switch_to_postgresql_and_redis():
+    result = load_settings(
+        "config.settings.local",
+        DATABASE_URL="postgres://passage@db.invalid:5432/passage",
+        REDIS_URL="redis://redis.invalid:6379/0",
+    )
+
+    assert result.returncode == 0, result.stderr
+    engine, layer, cache, broker, _debug = result.stdout.split()
+    assert engine == "django.db.backends.postgresql"
+    assert layer == "channels_redis.core.RedisChannelLayer"
+    assert cache == "django.core.cache.backends.redis.RedisCache"
+    assert broker == "redis://redis.invalid:6379/0"
+
+
+def test_the_local_sqlite_file_runs_in_wal_mode_with_immediate_transactions(tmp_path):
+    env = {"PASSAGE_VAR_DIR": str(tmp_path)}
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_", "REDIS_"))}
+    clean.update(env, DJANGO_SETTINGS_MODULE="config.settings.local")
+    code = (
+        "import django; django.setup(); from django.db import connection; c = connection.cursor(); "
+        "c.execute('PRAGMA journal_mode'); print(c.fetchone()[0], "
+        "connection.settings_dict['OPTIONS']['transaction_mode'])"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=clean, capture_output=True, text=True, timeout=60
+    )
+
+    assert result.stdout.split() == ["wal", "IMMEDIATE"], result.stderr
+    assert (tmp_path / "db.sqlite3").exists()
