@@ -129,12 +129,11 @@ def test_with_debug_the_mail_outbox_shows_mail_written_to_var_mail(settings, tmp
             "OPTIONS": {"file_path": str(tmp_path)},
         }
     }
-    mail.mailers.__dict__.pop("default", None)
-    mail.send_mail("Welcome – مرحبا", "Body with ünïcödé", None, ["amina@example.org"])
+    mail.send_mail("Welcome - مرحبا", "Body with ünïcödé", None, ["amina@example.org"])
 
     mails = read_mail_outbox()
 
-    assert [(m.subject, m.to) for m in mails] == [("Welcome – مرحبا", "amina@example.org")]
+    assert [(m.subject, m.to) for m in mails] == [("Welcome - مرحبا", "amina@example.org")]
     assert "ünïcödé" in mails[0].body
 
 
