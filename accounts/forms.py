@@ -5,6 +5,8 @@ from allauth.account.forms import SignupForm as AllauthSignupForm
 from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
@@ -63,6 +65,16 @@ class SignupForm(AllauthSignupForm):
             if name in self.fields:
                 self.fields[name].widget.attrs.pop("placeholder", None)
         self.order_fields(self.field_order)
+
+    def try_save(self, request: HttpRequest) -> tuple[User | None, HttpResponse | None]:
+        try:
+            with transaction.atomic():
+                return super().try_save(request)
+        except IntegrityError:
+            # The same phone or e-mail signed up a moment ago (a double tap, two devices):
+            # answer as for any taken number, never with an error page.
+            self.account_already_exists = True
+            return super().try_save(request)
 
     def clean_time_zone(self) -> str:
         return self.cleaned_data.get("time_zone") or "UTC"

@@ -1,8 +1,10 @@
 from collections.abc import Callable
 
+from allauth.core.exceptions import RateLimited
+
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import translation
 
@@ -56,3 +58,19 @@ class MFARequiredMiddleware:
         ):
             return redirect(reverse("mfa_activate_totp"))
         return self.get_response(request)
+
+
+class RateLimitedMiddleware:
+    """A rate limit hit deep inside a flow (e.g. a second SMS to one number within 30 s)
+    answers with the friendly 429 page instead of an error page."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if isinstance(exception, RateLimited):
+            return render(request, "429.html", status=429)
+        return None

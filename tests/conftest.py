@@ -7,6 +7,7 @@ missing service stops the run instead of skipping those tests silently.
 
 import os
 import shutil
+from collections import Counter
 from collections.abc import Callable
 
 import pytest
@@ -40,6 +41,25 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         for service, present in available.items():
             if service in item.keywords and not present:
                 item.add_marker(pytest.mark.skip(reason=f"{service} is not available in this run"))
+
+
+SERVICES = ("postgres", "redis", "browser")
+_passed_with: Counter[str] = Counter()
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    if report.when == "call" and report.passed:
+        for service in SERVICES:
+            if service in report.keywords:
+                _passed_with[service] += 1
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    # A required service whose tests were all deselected or skipped is a failed run.
+    not_run = sorted(s for s in REQUIRED if _passed_with[s] == 0)
+    if not_run and exitstatus == 0:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+        print(f"\nPASSAGE_REQUIRE: no test ran and passed against {', '.join(not_run)}")
 
 
 @pytest.fixture(autouse=True)

@@ -64,6 +64,7 @@ MIDDLEWARE = [
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "accounts.middleware.MFARequiredMiddleware",
+    "accounts.middleware.RateLimitedMiddleware",
 ]
 
 FORM_RENDERER = "frontend.forms.FormRenderer"

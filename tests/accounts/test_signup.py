@@ -124,3 +124,12 @@ def test_a_weak_password_is_refused_and_nothing_is_created():
     assert response.status_code == 200
     assert response.context["form"].errors["password1"]
     assert User.objects.count() == 0
+
+
+def test_signing_up_twice_with_one_number_within_seconds_shows_no_error_page():
+    signup(Client(), phone="+4915123456789")
+
+    response = signup(Client(), phone="+4915123456789", display_name="Again")
+
+    assert response.status_code in (302, 429)
+    assert User.objects.filter(phone="+4915123456789").count() == 1
