@@ -54,6 +54,7 @@ run: setup
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy $$(ls */services.py */selectors.py */services/*.py */selectors/*.py 2>/dev/null)
 
 test: messages lint
 	DJANGO_SETTINGS_MODULE=config.settings.test $(MANAGE) makemigrations --check --dry-run

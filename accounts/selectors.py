@@ -10,7 +10,7 @@ def user_language_codes(*, user: User) -> list[str]:
 
 
 def user_has_totp(*, user: User) -> bool:
-    return Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists()
+    return bool(Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists())
 
 
 def counsellor_profile_get(*, user: User) -> CounsellorProfile | None:

@@ -23,6 +23,6 @@ def ensure_broker_folders() -> None:
             Path(options[key]).mkdir(parents=True, exist_ok=True)
 
 
-@app.on_after_configure.connect
+@app.on_after_configure.connect  # type: ignore[untyped-decorator]
 def _create_folders(sender: Celery, **kwargs: object) -> None:
     ensure_broker_folders()
