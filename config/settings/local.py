@@ -1,7 +1,9 @@
 """`make run`: one machine, no servers. Debug pages, mail and SMS written to var/."""
 
 from .base import *  # noqa: F403
-from .base import env
+from .base import VAR_DIR, env
+
+VAR_DIR.mkdir(parents=True, exist_ok=True)
 
 DEBUG = env.bool("DEBUG", default=True)
 SECRET_KEY = env("DJANGO_SECRET_KEY", default="insecure-local-only-key-never-used-in-production")

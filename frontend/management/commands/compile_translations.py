@@ -10,6 +10,8 @@ from django.core.management.base import BaseCommand, CommandError
 
 class Command(BaseCommand):
     help = "Compile the project's .po files into .mo files (without GNU gettext)."
+    # Runs before the database exists (first `make run`, image build): no system checks.
+    requires_system_checks: list[str] = []
 
     def handle(self, *args: object, **options: object) -> None:
         compiled = 0
