@@ -1,7 +1,6 @@
 from collections.abc import Callable
 
 from allauth.core.exceptions import RateLimited
-
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render

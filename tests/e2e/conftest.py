@@ -70,11 +70,13 @@ def page(phone: BrowserContext) -> Page:
 def snap(request: pytest.FixtureRequest) -> Callable[..., Path]:
     """`snap(page, "step")` saves test-results/screenshots/<test>[-<step>]-<lang>.png."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    test = re.sub(r"[^A-Za-z0-9_.-]+", "-", request.node.name).strip("-")
+    # The function's name without its parameters: each test names its step (the page, when
+    # parametrized), and the page's own <html lang> completes the file name.
+    test = request.node.originalname
 
     def save(page: Page, step: str = "") -> Path:
         lang = page.evaluate("document.documentElement.lang") or "none"
-        name = "-".join(part for part in (test, step, lang) if part)
+        name = re.sub(r"[^A-Za-z0-9_.-]+", "-", "-".join(p for p in (test, step, lang) if p))
         path = SCREENSHOTS / f"{name}.png"
         page.screenshot(path=str(path), full_page=True)
         return path

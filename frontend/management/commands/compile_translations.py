@@ -7,6 +7,8 @@ from babel.messages.pofile import read_po
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
+DOMAINS = {"django", "djangojs"}
+
 
 class Command(BaseCommand):
     help = "Compile the project's .po files into .mo files (without GNU gettext)."
@@ -16,7 +18,9 @@ class Command(BaseCommand):
     def handle(self, *args: object, **options: object) -> None:
         compiled = 0
         for locale_dir in settings.LOCALE_PATHS:
-            for po_path in sorted(Path(locale_dir).glob("*/LC_MESSAGES/*.po")):
+            # Only the domains Django loads; vendor.po files are merged into django.po.
+            po_paths = [p for p in Path(locale_dir).glob("*/LC_MESSAGES/*.po") if p.stem in DOMAINS]
+            for po_path in sorted(po_paths):
                 mo_path = po_path.with_suffix(".mo")
                 if mo_path.exists() and mo_path.stat().st_mtime >= po_path.stat().st_mtime:
                     continue

@@ -21,7 +21,18 @@
   if ("serviceWorker" in navigator && window.isSecureContext) {
     window.addEventListener("load", function () {
       var url = document.body.getAttribute("data-sw");
-      if (url) navigator.serviceWorker.register(url, { scope: "/" }).catch(function () {});
+      if (!url) return;
+      navigator.serviceWorker.register(url, { scope: "/" }).then(function (registration) {
+        // The offline page is cached in one language; fetch it again after a language change.
+        var lang = document.documentElement.lang;
+        var worker = registration.active || navigator.serviceWorker.controller;
+        var stored = null;
+        try { stored = localStorage.getItem("passage-lang"); } catch (e) { return; }
+        if (worker && stored !== lang) {
+          worker.postMessage({ type: "refresh-offline" });
+          try { localStorage.setItem("passage-lang", lang); } catch (e) { /* private mode */ }
+        }
+      }).catch(function () {});
     });
   }
 })();
