@@ -60,7 +60,9 @@ test: messages lint
 	DJANGO_SETTINGS_MODULE=config.settings.test $(MANAGE) makemigrations --check --dry-run
 	DJANGO_SETTINGS_MODULE=config.settings.production \
 	  DJANGO_SECRET_KEY=check-deploy-only-$$(head -c 48 /dev/urandom | base64 | tr -d '/+=\n') \
-	  ALLOWED_HOSTS=passage.example.org \
+	  ALLOWED_HOSTS=passage.example.org REDIS_URL=redis://127.0.0.1:6379/0 \
+	  EMAIL_URL=smtp+tls://passage:secret@smtp.example.org:587 \
+	  SMS_BACKEND=accounts.sms.HttpSMSBackend SMS_GATEWAY_URL=https://sms.example.org/send \
 	  FIELD_ENCRYPTION_KEYS=$$($(BIN)/python -c 'import base64,os;print(base64.urlsafe_b64encode(os.urandom(32)).decode())') \
 	  $(MANAGE) check --deploy --fail-level WARNING
 	$(BIN)/pytest $(PYTEST_ARGS)

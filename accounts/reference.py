@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 # where no two-letter code exists, e.g. Dari `prs`). Counsellors and clients are matched on these.
 LANGUAGE_CODES = (
     "am", "ar", "bn", "ckb", "de", "el", "en", "es", "fa", "ff", "fr", "ha", "hi", "hy",
-    "ig", "it", "ka", "kmr", "ku", "ln", "mn", "ne", "om", "pa", "prs", "ps", "pt", "ro",
+    "ig", "it", "ka", "ku", "ln", "mn", "ne", "om", "pa", "prs", "ps", "pt", "ro",
     "ru", "rw", "so", "sq", "sr", "sw", "ta", "ti", "tk", "tr", "uk", "ur", "uz", "vi",
     "wo", "yo", "zh",
 )  # fmt: skip
@@ -37,8 +37,13 @@ def _locale() -> Locale:
         return Locale.parse("en")
 
 
+# ISO 639-3 codes that CLDR names under another key (Dari is CLDR's `fa_AF`).
+_CLDR_KEY = {"prs": "fa_AF"}
+
+
 def language_name(code: str) -> str:
-    return _locale().languages.get(code) or Locale.parse("en").languages.get(code) or code
+    key = _CLDR_KEY.get(code, code)
+    return _locale().languages.get(key) or Locale.parse("en").languages.get(key) or code
 
 
 def language_choices() -> list[tuple[str, str]]:

@@ -6,7 +6,7 @@ import binascii
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
-from .base import env
+from .base import REDIS_URL, env
 
 
 def _required(name: str) -> str:
@@ -42,6 +42,20 @@ if len(SECRET_KEY) < 50:
     raise ImproperlyConfigured("DJANGO_SECRET_KEY must be at least 50 characters long.")
 ALLOWED_HOSTS = [h.strip() for h in _required("ALLOWED_HOSTS").split(",") if h.strip()]
 FIELD_ENCRYPTION_KEYS = _encryption_keys(_required("FIELD_ENCRYPTION_KEYS"))
+# Replicas share chat fan-out, rate limits and the task queue through Redis; without it each
+# process would silently keep its own.
+if not REDIS_URL:
+    _required("REDIS_URL")
+# Codes and notices must reach people: no mail or SMS written to files inside a container.
+_required("EMAIL_URL")
+SMS_BACKEND = env("SMS_BACKEND", default="accounts.sms.HttpSMSBackend")
+if SMS_BACKEND == "accounts.sms.FileSMSBackend":
+    raise ImproperlyConfigured(
+        "SMS_BACKEND is the development file backend; set it to a gateway backend such as "
+        "accounts.sms.HttpSMSBackend (see .env.example)."
+    )
+if SMS_BACKEND == "accounts.sms.HttpSMSBackend":
+    _required("SMS_GATEWAY_URL")
 
 # Client addresses (for login rate limits) come from the proxy's X-Forwarded-For.
 ALLAUTH_TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=1)

@@ -151,3 +151,15 @@ def test_counsellor_profile_selector_loads_everything_in_a_fixed_number_of_queri
         _ = [t.topic for t in profile.topics.all()]
         _ = [lang.code for lang in profile.user.languages.all()]
         _ = profile.user.organisation.name
+
+
+@pytest.mark.parametrize("interface", ["en", "de", "el", "ar", "fa", "ps", "fr", "es"])
+def test_every_offered_language_has_a_name_in_every_interface_language(interface):
+    from django.utils import translation
+
+    from accounts.reference import LANGUAGE_CODES, language_name
+
+    with translation.override(interface):
+        unnamed = [code for code in LANGUAGE_CODES if language_name(code) == code]
+
+    assert unnamed == []

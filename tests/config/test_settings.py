@@ -14,6 +14,10 @@ PRODUCTION = {
     "DJANGO_SECRET_KEY": "x" * 60,
     "ALLOWED_HOSTS": "passage.example.org",
     "FIELD_ENCRYPTION_KEYS": GOOD_KEY,
+    "REDIS_URL": "redis://redis.invalid:6379/0",
+    "EMAIL_URL": "smtp+tls://passage:secret@smtp.example.org:587",
+    "SMS_BACKEND": "accounts.sms.HttpSMSBackend",
+    "SMS_GATEWAY_URL": "https://sms.example.org/send",
 }
 
 
@@ -30,7 +34,17 @@ def load_settings(module: str, **env: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-@pytest.mark.parametrize("missing", ["DJANGO_SECRET_KEY", "ALLOWED_HOSTS", "FIELD_ENCRYPTION_KEYS"])
+@pytest.mark.parametrize(
+    "missing",
+    [
+        "DJANGO_SECRET_KEY",
+        "ALLOWED_HOSTS",
+        "FIELD_ENCRYPTION_KEYS",
+        "REDIS_URL",
+        "EMAIL_URL",
+        "SMS_GATEWAY_URL",
+    ],
+)
 def test_production_refuses_to_start_without_a_required_variable_and_names_it(missing):
     env = {k: v for k, v in PRODUCTION.items() if k != missing}
 
@@ -95,3 +109,12 @@ def test_the_local_sqlite_file_runs_in_wal_mode_with_immediate_transactions(tmp_
 
     assert result.stdout.split() == ["wal", "IMMEDIATE"], result.stderr
     assert (tmp_path / "db.sqlite3").exists()
+
+
+def test_production_refuses_the_development_sms_backend():
+    result = load_settings(
+        "config.settings.production", **{**PRODUCTION, "SMS_BACKEND": "accounts.sms.FileSMSBackend"}
+    )
+
+    assert result.returncode != 0
+    assert "SMS_BACKEND is the development file backend" in result.stderr
