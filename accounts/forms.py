@@ -1,6 +1,7 @@
 from typing import Any
 
 from allauth.account.forms import LoginForm as AllauthLoginForm
+from allauth.account.forms import VerifyPhoneForm as AllauthVerifyPhoneForm
 from allauth.account.forms import SignupForm as AllauthSignupForm
 from django import forms
 from django.conf import settings
@@ -41,6 +42,18 @@ class LoginForm(AllauthLoginForm):
         except ValidationError:
             # Not a phone number we understand: allauth answers "wrong login or password".
             return login
+
+
+class VerifyPhoneForm(AllauthVerifyPhoneForm):
+    """The texted code: six digits, so phones show the number pad and offer the SMS code."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["code"].label = _("The 6-digit code we sent you by SMS")
+        self.fields["code"].widget.attrs.update(
+            {"inputmode": "numeric", "pattern": "[0-9 ]*", "maxlength": "8", "dir": "ltr"}
+        )
+        self.fields["code"].widget.attrs.pop("placeholder", None)
 
 
 class SignupForm(AllauthSignupForm):

@@ -53,6 +53,16 @@ def test_the_texted_code_verifies_the_phone_and_signs_the_person_in():
     assert client.get(reverse("frontend:dashboard")).status_code == 200
 
 
+def test_the_code_page_asks_for_digits_so_phones_show_the_number_pad():
+    client = Client()
+    signup(client, phone="+4915123456789")
+
+    page = client.get(reverse("account_verify_phone")).content.decode()
+
+    assert 'inputmode="numeric"' in page
+    assert 'autocomplete="one-time-code"' in page
+
+
 def test_a_wrong_code_is_refused_and_the_phone_stays_unverified():
     client = Client()
     signup(client, phone="+4915123456789")
