@@ -143,3 +143,38 @@ def test_signing_up_twice_with_one_number_within_seconds_shows_no_error_page():
 
     assert response.status_code in (302, 429)
     assert User.objects.filter(phone="+4915123456789").count() == 1
+
+
+@pytest.mark.parametrize("language", ["de", "ar", "ps"])
+def test_errors_on_the_signup_form_speak_the_visitors_language(language):
+    from django.utils import translation
+
+    from accounts.phone import INVALID_PHONE
+
+    client = Client()
+    client.cookies["django_language"] = language
+
+    response = signup(client, phone="12345")
+
+    with translation.override(language):
+        expected = str(INVALID_PHONE)
+    with translation.override("en"):
+        assert expected != str(INVALID_PHONE)
+    assert expected in str(response.context["form"].errors["phone"])
+
+
+def test_a_wrong_code_is_refused_in_the_persons_language():
+    from allauth.account.adapter import get_adapter
+    from django.utils import translation
+
+    client = Client()
+    client.cookies["django_language"] = "fa"
+    signup(client, phone="+4915123456789")
+    wrong = "000000" if last_code() != "000000" else "111111"
+
+    response = client.post(reverse("account_verify_phone"), {"code": wrong})
+
+    with translation.override("fa"):
+        expected = str(get_adapter().error_messages["incorrect_code"])
+    assert expected in str(response.context["form"].errors)
+    assert "Incorrect code" not in str(response.context["form"].errors)
