@@ -21,17 +21,27 @@ PRODUCTION = {
 }
 
 
-def load_settings(module: str, **env: str) -> subprocess.CompletedProcess[str]:
+def run_django(code: str, module: str, **env: str) -> subprocess.CompletedProcess[str]:
+    """Run `code` after django.setup() in a fresh process with only the given settings variables."""
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_", "REDIS_"))}
     clean.update(env, DJANGO_SETTINGS_MODULE=module)
+    return subprocess.run(
+        [sys.executable, "-c", f"import django; django.setup(); {code}"],
+        cwd=ROOT,
+        env=clean,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def load_settings(module: str, **env: str) -> subprocess.CompletedProcess[str]:
     code = (
-        "import django; django.setup(); from django.conf import settings as s; "
+        "from django.conf import settings as s; "
         "print(s.DATABASES['default']['ENGINE'], s.CHANNEL_LAYERS['default']['BACKEND'], "
         "s.CACHES['default']['BACKEND'], s.CELERY_BROKER_URL, s.DEBUG)"
     )
-    return subprocess.run(
-        [sys.executable, "-c", code], cwd=ROOT, env=clean, capture_output=True, text=True, timeout=60
-    )
+    return run_django(code, module, **env)
 
 
 @pytest.mark.parametrize(
@@ -95,17 +105,12 @@ def test_database_url_and_redis_url_switch_to_postgresql_and_redis():
 
 
 def test_the_local_sqlite_file_runs_in_wal_mode_with_immediate_transactions(tmp_path):
-    env = {"PASSAGE_VAR_DIR": str(tmp_path)}
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_", "REDIS_"))}
-    clean.update(env, DJANGO_SETTINGS_MODULE="config.settings.local")
     code = (
-        "import django; django.setup(); from django.db import connection; c = connection.cursor(); "
+        "from django.db import connection; c = connection.cursor(); "
         "c.execute('PRAGMA journal_mode'); print(c.fetchone()[0], "
         "connection.settings_dict['OPTIONS']['transaction_mode'])"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", code], cwd=ROOT, env=clean, capture_output=True, text=True, timeout=60
-    )
+    result = run_django(code, "config.settings.local", PASSAGE_VAR_DIR=str(tmp_path))
 
     assert result.stdout.split() == ["wal", "IMMEDIATE"], result.stderr
     assert (tmp_path / "db.sqlite3").exists()

@@ -36,6 +36,19 @@ def worker_env(tmp_path: Path) -> dict[str, str]:
     return env
 
 
+def add_expired_session(db: Path) -> None:
+    with sqlite3.connect(db) as conn:
+        conn.execute(
+            "INSERT INTO django_session (session_key, session_data, expire_date) "
+            "VALUES ('expired', 'x', '2000-01-01 00:00:00')"
+        )
+
+
+def session_count(db: Path) -> int:
+    with sqlite3.connect(db) as conn:
+        return int(conn.execute("SELECT COUNT(*) FROM django_session").fetchone()[0])
+
+
 def start_worker(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
         [str(BIN / "celery"), "-A", "config", "worker", "--beat", "--pool=solo", "--loglevel=INFO"],
@@ -56,21 +69,13 @@ def stop(process: subprocess.Popen[bytes]) -> None:
 
 def test_beat_runs_periodic_jobs_and_the_worker_runs_tasks_without_any_server(worker_env, tmp_path):
     db = tmp_path / "db.sqlite3"
-    with sqlite3.connect(db) as conn:
-        conn.execute(
-            "INSERT INTO django_session (session_key, session_data, expire_date) "
-            "VALUES ('expired', 'x', '2000-01-01 00:00:00')"
-        )
-
-    def sessions() -> int:
-        with sqlite3.connect(db) as conn:
-            return conn.execute("SELECT COUNT(*) FROM django_session").fetchone()[0]
+    add_expired_session(db)
 
     log = tmp_path / "worker.log"
     worker = start_worker(worker_env, log)
     try:
         # Beat puts the job in var/celery/queue; the worker takes it and deletes the row.
-        assert wait_for(lambda: sessions() == 0, timeout=60), log.read_text()
+        assert wait_for(lambda: session_count(db) == 0, timeout=60), log.read_text()
     finally:
         stop(worker)
     assert "sessions_clear_expired" in log.read_text()
@@ -78,11 +83,7 @@ def test_beat_runs_periodic_jobs_and_the_worker_runs_tasks_without_any_server(wo
 
 def test_a_task_queued_while_the_worker_is_down_runs_when_it_starts(worker_env, tmp_path):
     db = tmp_path / "db.sqlite3"
-    with sqlite3.connect(db) as conn:
-        conn.execute(
-            "INSERT INTO django_session (session_key, session_data, expire_date) "
-            "VALUES ('expired', 'x', '2000-01-01 00:00:00')"
-        )
+    add_expired_session(db)
     # Queue from a Django process while no worker runs: the message waits in the folder.
     env = {**worker_env, "DJANGO_SETTINGS_MODULE": "config.settings.local"}
     run(
@@ -99,9 +100,6 @@ def test_a_task_queued_while_the_worker_is_down_runs_when_it_starts(worker_env, 
     log = tmp_path / "worker.log"
     worker = start_worker(env, log)  # no beat schedule entry runs this soon: only the queued task
     try:
-        with sqlite3.connect(db) as conn:
-            assert wait_for(
-                lambda: conn.execute("SELECT COUNT(*) FROM django_session").fetchone()[0] == 0, 60
-            ), log.read_text()
+        assert wait_for(lambda: session_count(db) == 0, timeout=60), log.read_text()
     finally:
         stop(worker)
