@@ -6,6 +6,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import translation
+from django.utils.cache import patch_cache_control
 
 from accounts.permissions import requires_mfa
 from accounts.selectors import user_has_totp
@@ -33,7 +34,10 @@ class MFARequiredMiddleware:
         "/accounts/2fa/",
         "/accounts/logout/",
         "/accounts/reauthenticate/",
+        # allauth lets nobody add an authenticator before their e-mail address is verified.
         "/accounts/email/",
+        "/accounts/confirm-email/",
+        "/accounts/phone/",
         "/accounts/language/",
         "/healthz",
         "/help/",
@@ -73,3 +77,17 @@ class RateLimitedMiddleware:
         if isinstance(exception, RateLimited):
             return render(request, "429.html", status=429)
         return None
+
+
+class PrivateCacheMiddleware:
+    """Pages for a signed-in person are theirs: no shared cache (a proxy, a café's box) keeps them."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated and not response.has_header("Cache-Control"):
+            patch_cache_control(response, private=True, no_cache=True)
+        return response

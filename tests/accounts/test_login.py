@@ -142,3 +142,17 @@ def test_setting_up_mfa_long_after_sign_in_asks_for_the_password_again():
 
     assert response.status_code == 302
     assert response["Location"].startswith(reverse("account_reauthenticate"))
+
+
+def test_staff_with_an_unverified_address_can_verify_it_before_setting_up_mfa(client_for):
+    from allauth.account.models import EmailAddress, EmailConfirmationHMAC
+
+    user = make_user(Role.COORDINATOR, mfa=False, email_verified=False)
+    client = client_for(user)
+    assert client.get(reverse("mfa_activate_totp"))["Location"] == reverse("mfa_index")
+
+    key = EmailConfirmationHMAC(EmailAddress.objects.get(user=user)).key
+    response = client.post(reverse("account_confirm_email", args=[key]))
+
+    assert response.status_code == 302
+    assert EmailAddress.objects.get(user=user).verified is True

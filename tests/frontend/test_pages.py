@@ -163,3 +163,14 @@ def test_seed_demo_refuses_production_settings(settings):
     with pytest.raises(CommandError, match="production"):
         call_command("seed_demo")
     assert not User.objects.exists()
+
+
+def test_pages_of_a_signed_in_person_are_private(client_for, migrant):
+    response = client_for(migrant).get(reverse("frontend:dashboard"))
+
+    assert "private" in response["Cache-Control"]
+    assert "no-cache" in response["Cache-Control"]
+
+
+def test_public_pages_for_visitors_are_not_marked_private():
+    assert "private" not in Client().get(reverse("frontend:help")).get("Cache-Control", "")
