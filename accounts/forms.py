@@ -1,8 +1,8 @@
 from typing import Any
 
 from allauth.account.forms import LoginForm as AllauthLoginForm
-from allauth.account.forms import VerifyPhoneForm as AllauthVerifyPhoneForm
 from allauth.account.forms import SignupForm as AllauthSignupForm
+from allauth.account.forms import VerifyPhoneForm as AllauthVerifyPhoneForm
 from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
