@@ -23,6 +23,9 @@ class Organisation(models.Model):
     name = models.CharField(_("name"), max_length=200, unique=True)
     country = models.CharField(_("country"), max_length=2)
     website = models.URLField(_("website"), blank=True)
+    client_change_notice = models.PositiveIntegerField(
+        _("clients may cancel or move appointments until (minutes before)"), default=120
+    )
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

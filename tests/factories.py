@@ -43,3 +43,28 @@ def make_user(
             data={"secret": get_mfa_adapter().encrypt(TOTP_SECRET)},
         )
     return user
+
+
+def make_bookable_counsellor(
+    *,
+    time_zone: str = "Africa/Lagos",
+    languages: tuple[str, ...] = ("en", "yo"),
+    hours: tuple[int, int] = (9, 17),
+    durations: tuple[int, ...] = (30, 60),
+    **schedule: int,
+) -> User:
+    """A counsellor available every day from hours[0] to hours[1] local time."""
+    from datetime import time
+
+    from booking import services as booking
+
+    counsellor = make_user(Role.COUNSELLOR, time_zone=time_zone, languages=list(languages))
+    services.counsellor_profile_update(
+        user=counsellor, bio="", accepting_new_clients=True, countries=["NG"], topics=["return"]
+    )
+    schedule.setdefault("min_notice", 0)
+    booking.schedule_update(counsellor=counsellor, durations=durations, **schedule)
+    booking.weekly_rules_set(
+        counsellor=counsellor, rules=[(day, time(hours[0]), time(hours[1])) for day in range(7)]
+    )
+    return counsellor

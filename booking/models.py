@@ -1,0 +1,156 @@
+"""Availability (in the counsellor's own time zone) and appointments (stored in UTC)."""
+
+import uuid
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import F, Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from accounts.reference import Topic
+
+
+class Modality(models.TextChoices):
+    CHAT = "chat", _("Chat")
+    AUDIO = "audio", _("Audio call")
+    VIDEO = "video", _("Video call")
+
+
+class Schedule(models.Model):
+    """A counsellor's booking settings. Times of rules and overrides are wall-clock times in
+    `user.time_zone`, so that "Mondays 09:00" stays 09:00 through every DST change."""
+
+    counsellor = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="schedule"
+    )
+    durations = models.JSONField(_("appointment lengths (minutes)"), default=list)
+    buffer_before = models.PositiveSmallIntegerField(
+        _("free minutes before"), default=0, validators=[MaxValueValidator(120)]
+    )
+    buffer_after = models.PositiveSmallIntegerField(
+        _("free minutes after"), default=0, validators=[MaxValueValidator(120)]
+    )
+    min_notice = models.PositiveIntegerField(
+        _("minimum notice (minutes)"), default=120, validators=[MaxValueValidator(60 * 24 * 14)]
+    )
+    horizon_days = models.PositiveSmallIntegerField(
+        _("how many days ahead clients may book"),
+        default=28,
+        validators=[MinValueValidator(1), MaxValueValidator(365)],
+    )
+    max_per_day = models.PositiveSmallIntegerField(
+        _("most appointments per day"), default=8, validators=[MinValueValidator(1), MaxValueValidator(48)]
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"schedule of {self.counsellor}"
+
+
+class WeeklyRule(models.Model):
+    """Available every `weekday` (0 = Monday) from `start` to `end`, counsellor's local time."""
+
+    schedule = models.ForeignKey(Schedule, on_delete=models.CASCADE, related_name="rules")
+    weekday = models.PositiveSmallIntegerField(validators=[MaxValueValidator(6)])
+    start = models.TimeField()
+    end = models.TimeField()
+
+    class Meta:
+        ordering = ["weekday", "start"]
+        constraints = [
+            models.CheckConstraint(condition=Q(end__gt=F("start")), name="weekly_rule_end_after_start"),
+            models.CheckConstraint(condition=Q(weekday__lte=6), name="weekly_rule_weekday"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.weekday} {self.start}-{self.end}"
+
+
+class DateOverride(models.Model):
+    """One date that differs from the weekly rules: other hours, or (no times) a day off."""
+
+    schedule = models.ForeignKey(Schedule, on_delete=models.CASCADE, related_name="overrides")
+    date = models.DateField()
+    start = models.TimeField(null=True, blank=True)
+    end = models.TimeField(null=True, blank=True)
+    note = models.CharField(max_length=120, blank=True)
+
+    class Meta:
+        ordering = ["date", "start"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(start__isnull=True) & Q(end__isnull=True))
+                | (Q(start__isnull=False) & Q(end__gt=F("start"))),
+                name="date_override_day_off_or_hours",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.date} {'off' if self.is_day_off else f'{self.start}-{self.end}'}"
+
+    @property
+    def is_day_off(self) -> bool:
+        return self.start is None
+
+
+class Appointment(models.Model):
+    class Status(models.TextChoices):
+        BOOKED = "booked", _("Booked")
+        CANCELLED = "cancelled", _("Cancelled")
+        COMPLETED = "completed", _("Completed")
+        NO_SHOW = "no_show", _("Did not come")
+
+    id = models.BigAutoField(primary_key=True)
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    counsellor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="counsellor_appointments"
+    )
+    client = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="client_appointments"
+    )
+    conversation = models.ForeignKey(
+        "counselling.Conversation", on_delete=models.PROTECT, related_name="appointments"
+    )
+    start_at = models.DateTimeField()
+    end_at = models.DateTimeField()
+    modality = models.CharField(max_length=8, choices=Modality.choices)
+    topic = models.CharField(max_length=24, choices=Topic.choices)
+    language = models.CharField(max_length=3)
+    interpreter_requested = models.BooleanField(default=False)
+    note = models.TextField(blank=True, max_length=1000)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.BOOKED)
+    # The client's own id for this booking: a retried request returns the first answer.
+    idempotency_key = models.UUIDField()
+    created_at = models.DateTimeField(default=timezone.now)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    cancelled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    cancel_reason = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["start_at"]
+        indexes = [
+            models.Index(fields=["counsellor", "start_at"], name="appointment_counsellor_start"),
+            models.Index(fields=["client", "start_at"], name="appointment_client_start"),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["client", "idempotency_key"], name="appointment_idempotent"),
+            models.CheckConstraint(condition=Q(end_at__gt=F("start_at")), name="appointment_end_after_start"),
+            models.CheckConstraint(condition=~Q(client=F("counsellor")), name="appointment_two_people"),
+            models.CheckConstraint(
+                condition=Q(status__in=["booked", "cancelled", "completed", "no_show"]),
+                name="appointment_status_known",
+            ),
+            # No overlap of active appointments per counsellor and per client: on PostgreSQL an
+            # exclusion constraint added by migration 0002 (SQLite serialises writers instead).
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.counsellor} / {self.client} {self.start_at:%Y-%m-%d %H:%M}Z"
+
+    @property
+    def duration_minutes(self) -> int:
+        return int((self.end_at - self.start_at).total_seconds() // 60)

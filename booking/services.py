@@ -1,0 +1,324 @@
+"""Every write to booking: keyword-only, validated, atomic; no double booking."""
+
+import itertools
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import Role, User
+from accounts.reference import Topic
+from booking import selectors
+from booking.models import Appointment, DateOverride, Modality, Schedule, WeeklyRule
+from booking.slots import Slot
+from counselling.services import conversation_get_or_create
+
+ALLOWED_DURATIONS = (15, 20, 30, 45, 60, 90)
+# Advisory-lock namespaces (pg_advisory_xact_lock(namespace, id)).
+_LOCK_COUNSELLOR, _LOCK_CLIENT = 1, 2
+
+
+class BookingError(Exception):
+    """A booking request that cannot be honoured; `code` is stable, `message` translated."""
+
+    def __init__(self, code: str, message: str, *, next_slots: Sequence[Slot] = ()) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.next_slots = list(next_slots)
+
+
+@dataclass(frozen=True)
+class BookingResult:
+    appointment: Appointment
+    created: bool
+
+
+# --- Schedule -------------------------------------------------------------------------------
+
+
+def _require_counsellor(user: User) -> None:
+    if not user.has_role(Role.COUNSELLOR):
+        raise ValidationError(_("Only counsellors have a booking schedule."))
+
+
+@transaction.atomic
+def schedule_update(
+    *,
+    counsellor: User,
+    durations: Iterable[int],
+    buffer_before: int = 0,
+    buffer_after: int = 0,
+    min_notice: int = 120,
+    horizon_days: int = 28,
+    max_per_day: int = 8,
+) -> Schedule:
+    """Save a counsellor's booking settings."""
+    _require_counsellor(counsellor)
+    durations = sorted(set(durations))
+    if not durations or set(durations) - set(ALLOWED_DURATIONS):
+        raise ValidationError({"durations": _("Choose at least one appointment length from the list.")})
+    schedule, _created = Schedule.objects.select_for_update().get_or_create(counsellor=counsellor)
+    schedule.durations = durations
+    schedule.buffer_before = buffer_before
+    schedule.buffer_after = buffer_after
+    schedule.min_notice = min_notice
+    schedule.horizon_days = horizon_days
+    schedule.max_per_day = max_per_day
+    schedule.full_clean()
+    schedule.save()
+    return schedule
+
+
+def _check_ranges(ranges: Sequence[tuple[time, time]]) -> None:
+    ordered = sorted(ranges)
+    for start, end in ordered:
+        if end <= start:
+            raise ValidationError(_("Each time range must end after it starts."))
+    for (_s1, e1), (s2, _e2) in itertools.pairwise(ordered):
+        if s2 < e1:
+            raise ValidationError(_("Time ranges on the same day must not overlap."))
+
+
+@transaction.atomic
+def weekly_rules_set(*, counsellor: User, rules: Iterable[tuple[int, time, time]]) -> list[WeeklyRule]:
+    """Replace the weekly hours (weekday 0 = Monday, local times of the counsellor)."""
+    _require_counsellor(counsellor)
+    rules = list(rules)
+    by_day: dict[int, list[tuple[time, time]]] = {}
+    for weekday, start, end in rules:
+        if not 0 <= weekday <= 6:
+            raise ValidationError(_("Unknown day of the week."))
+        by_day.setdefault(weekday, []).append((start, end))
+    for ranges in by_day.values():
+        _check_ranges(ranges)
+    schedule, _created = Schedule.objects.get_or_create(counsellor=counsellor)
+    WeeklyRule.objects.filter(schedule=schedule).delete()
+    return WeeklyRule.objects.bulk_create(
+        [WeeklyRule(schedule=schedule, weekday=w, start=s, end=e) for w, s, e in sorted(rules)]
+    )
+
+
+@transaction.atomic
+def date_override_set(
+    *, counsellor: User, day: date, ranges: Sequence[tuple[time, time]], note: str = ""
+) -> list[DateOverride]:
+    """Set one date's hours (no ranges: a day off), replacing what that date had."""
+    _require_counsellor(counsellor)
+    _check_ranges(ranges)
+    schedule, _created = Schedule.objects.get_or_create(counsellor=counsellor)
+    DateOverride.objects.filter(schedule=schedule, date=day).delete()
+    if not ranges:
+        return [DateOverride.objects.create(schedule=schedule, date=day, note=note)]
+    return DateOverride.objects.bulk_create(
+        [DateOverride(schedule=schedule, date=day, start=s, end=e, note=note) for s, e in sorted(ranges)]
+    )
+
+
+@transaction.atomic
+def date_override_clear(*, counsellor: User, day: date) -> None:
+    """Back to the weekly hours on `day`."""
+    DateOverride.objects.filter(schedule__counsellor=counsellor, date=day).delete()
+
+
+# --- Appointments ---------------------------------------------------------------------------
+
+
+def _lock(namespace: int, key: int) -> None:
+    # PostgreSQL: simultaneous bookings of one counsellor queue here instead of deadlocking on
+    # the exclusion constraint's index. SQLite's IMMEDIATE transactions already serialise writers.
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [namespace, key])
+
+
+def _next_slots(*, counsellor: User, client: User, after: datetime, duration: int) -> list[Slot]:
+    return selectors.slot_list(
+        counsellor=counsellor,
+        client=client,
+        duration=duration,
+        window_start=after,
+        window_end=after + timedelta(days=14),
+    )[:3]
+
+
+def _slot_is_free(
+    *, counsellor: User, client: User, start_at: datetime, duration: int, exclude_id: int | None = None
+) -> bool:
+    day_start = start_at - timedelta(minutes=1)
+    slots = selectors.slot_list(
+        counsellor=counsellor,
+        client=client,
+        duration=duration,
+        window_start=day_start,
+        window_end=start_at + timedelta(minutes=1),
+        exclude_appointment_id=exclude_id,
+    )
+    return any(slot.start == start_at for slot in slots)
+
+
+def _validate_request(
+    *, client: User, counsellor: User, duration: int, modality: str, topic: str, language: str
+) -> None:
+    if not counsellor.is_active or not counsellor.has_role(Role.COUNSELLOR):
+        raise BookingError("unknown_counsellor", _("This counsellor does not exist."))
+    if client.pk == counsellor.pk:
+        raise BookingError("own_appointment", _("You cannot book an appointment with yourself."))
+    if modality not in Modality.values:
+        raise BookingError("invalid_modality", _("Choose chat, audio call or video call."))
+    if topic not in Topic.values:
+        raise BookingError("invalid_topic", _("Choose a topic from the list."))
+    schedule = selectors.schedule_get(counsellor=counsellor)
+    if schedule is None or duration not in schedule.durations:
+        raise BookingError(
+            "invalid_duration", _("This counsellor does not offer appointments of this length.")
+        )
+    if not counsellor.languages.filter(code=language).exists():
+        raise BookingError("invalid_language", _("This counsellor does not speak the language you chose."))
+    profile = getattr(counsellor, "counsellor_profile", None)
+    is_new_client = not client.client_conversations.filter(counsellor=counsellor).exists()
+    if is_new_client and (profile is None or not profile.accepting_new_clients):
+        raise BookingError("counsellor_paused", _("This counsellor is not taking new clients at the moment."))
+
+
+def appointment_book(
+    *,
+    client: User,
+    counsellor: User,
+    start_at: datetime,
+    duration: int,
+    modality: str,
+    topic: str,
+    language: str,
+    idempotency_key: uuid.UUID,
+    interpreter_requested: bool = False,
+    note: str = "",
+) -> BookingResult:
+    """Book a free slot for `client`; a replay of `idempotency_key` returns the first booking."""
+    earlier = Appointment.objects.filter(client=client, idempotency_key=idempotency_key).first()
+    if earlier is not None:
+        return BookingResult(earlier, created=False)
+    if timezone.is_naive(start_at):
+        raise BookingError("invalid_time", _("The time must include its time zone."))
+    _validate_request(
+        client=client,
+        counsellor=counsellor,
+        duration=duration,
+        modality=modality,
+        topic=topic,
+        language=language,
+    )
+    try:
+        with transaction.atomic():
+            _lock(_LOCK_COUNSELLOR, counsellor.pk)
+            _lock(_LOCK_CLIENT, client.pk)
+            if not _slot_is_free(counsellor=counsellor, client=client, start_at=start_at, duration=duration):
+                raise BookingError(
+                    "slot_taken",
+                    _("This time was just taken or is not available. Please choose another time."),
+                )
+            conversation = conversation_get_or_create(client=client, counsellor=counsellor)
+            appointment = Appointment(
+                counsellor=counsellor,
+                client=client,
+                conversation=conversation,
+                start_at=start_at,
+                end_at=start_at + timedelta(minutes=duration),
+                modality=modality,
+                topic=topic,
+                language=language,
+                interpreter_requested=interpreter_requested,
+                note=note.strip(),
+                idempotency_key=idempotency_key,
+            )
+            appointment.full_clean(validate_constraints=False)
+            appointment.save()
+    except IntegrityError:
+        # Another request won the race (database constraint), or this key was just used.
+        earlier = Appointment.objects.filter(client=client, idempotency_key=idempotency_key).first()
+        if earlier is not None:
+            return BookingResult(earlier, created=False)
+        raise BookingError(
+            "slot_taken",
+            _("This time was just taken. Please choose another time."),
+            next_slots=_next_slots(counsellor=counsellor, client=client, after=start_at, duration=duration),
+        ) from None
+    except BookingError as error:
+        error.next_slots = _next_slots(
+            counsellor=counsellor, client=client, after=start_at, duration=duration
+        )
+        raise
+    return BookingResult(appointment, created=True)
+
+
+def _may_change(appointment: Appointment, by: User, now: datetime) -> None:
+    if appointment.status != Appointment.Status.BOOKED:
+        raise BookingError("not_active", _("This appointment is no longer active."))
+    if by.pk == appointment.counsellor_id:
+        return
+    if by.pk != appointment.client_id:
+        raise BookingError("not_yours", _("This is not your appointment."))
+    organisation = appointment.counsellor.organisation
+    notice = timedelta(minutes=organisation.client_change_notice if organisation else 120)
+    if appointment.start_at - now < notice:
+        hours = notice.total_seconds() / 3600
+        raise BookingError(
+            "too_late",
+            _("Appointments can be changed until %(hours)s hours before. Please write to your counsellor.")
+            % {"hours": f"{hours:g}"},
+        )
+
+
+@transaction.atomic
+def appointment_cancel(*, appointment: Appointment, by: User, reason: str = "") -> Appointment:
+    """Cancel (either side, within the organisation's policy); the time becomes free again."""
+    appointment = (
+        Appointment.objects.select_for_update(of=("self",))
+        .select_related("counsellor__organisation")
+        .get(pk=appointment.pk)
+    )
+    _may_change(appointment, by, timezone.now())
+    appointment.status = Appointment.Status.CANCELLED
+    appointment.cancelled_at = timezone.now()
+    appointment.cancelled_by = by
+    appointment.cancel_reason = reason.strip()[:300]
+    appointment.save(update_fields=["status", "cancelled_at", "cancelled_by", "cancel_reason"])
+    return appointment
+
+
+def appointment_reschedule(
+    *, appointment: Appointment, by: User, start_at: datetime, reason: str = ""
+) -> Appointment:
+    """Move an appointment to another free time of the same counsellor, keeping its length."""
+    if timezone.is_naive(start_at):
+        raise BookingError("invalid_time", _("The time must include its time zone."))
+    try:
+        with transaction.atomic():
+            _lock(_LOCK_COUNSELLOR, appointment.counsellor_id)
+            _lock(_LOCK_CLIENT, appointment.client_id)
+            current = (
+                Appointment.objects.select_for_update(of=("self",))
+                .select_related("counsellor__organisation", "client")
+                .get(pk=appointment.pk)
+            )
+            _may_change(current, by, timezone.now())
+            duration = current.duration_minutes
+            if not _slot_is_free(
+                counsellor=current.counsellor,
+                client=current.client,
+                start_at=start_at,
+                duration=duration,
+                exclude_id=current.pk,
+            ):
+                raise BookingError("slot_taken", _("This time is not available. Please choose another time."))
+            current.start_at = start_at
+            current.end_at = start_at + timedelta(minutes=duration)
+            current.save(update_fields=["start_at", "end_at"])
+            return current
+    except IntegrityError:
+        raise BookingError("slot_taken", _("This time was just taken. Please choose another time.")) from None

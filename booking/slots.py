@@ -1,0 +1,139 @@
+"""Free appointment times: pure computation, no database.
+
+Rules and overrides are wall-clock times in the counsellor's zone. Each local day's ranges are
+stepped through in wall-clock time and every candidate is turned into a UTC instant once, so:
+- a wall-clock time that does not exist (clocks jump forward) yields no slot;
+- a wall-clock time that exists twice (clocks fall back) yields one slot, at its first instant;
+- a slot lasts its real duration, and must end by the real end of its range;
+- slots start every 30 minutes (every `duration` when shorter) from the start of each range.
+"""
+
+import bisect
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+Range = tuple[time, time]
+
+
+@dataclass(frozen=True, order=True)
+class Slot:
+    start: datetime  # aware, UTC
+    end: datetime
+
+    def as_json(self) -> dict[str, str]:
+        return {"start": iso_utc(self.start), "end": iso_utc(self.end)}
+
+
+@dataclass(frozen=True)
+class Availability:
+    """Everything slot computation needs about one counsellor, loaded once."""
+
+    zone: ZoneInfo
+    rules: dict[int, list[Range]]  # weekday -> ranges
+    overrides: dict[date, list[Range]]  # date -> ranges ([] = day off)
+    durations: tuple[int, ...]
+    buffer_before: timedelta = timedelta(0)
+    buffer_after: timedelta = timedelta(0)
+    min_notice: timedelta = timedelta(hours=2)
+    horizon: timedelta = timedelta(days=28)
+    max_per_day: int = 8
+    busy: Sequence[tuple[datetime, datetime]] = field(default_factory=tuple)  # active appointments
+
+
+def iso_utc(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def local_instant(day: date, wall: time, zone: ZoneInfo) -> datetime | None:
+    """The UTC instant of `wall` on `day` in `zone`, or None if that wall-clock time is skipped."""
+    naive = datetime.combine(day, wall)
+    aware = naive.replace(tzinfo=zone)
+    utc = aware.astimezone(UTC)
+    if utc.astimezone(zone).replace(tzinfo=None) != naive:
+        return None
+    return utc
+
+
+def _range_end(day: date, wall: time, zone: ZoneInfo) -> datetime:
+    # A range ending inside a skipped hour ends at the jump (the first valid instant after it).
+    end = local_instant(day, wall, zone)
+    if end is None:
+        end = datetime.combine(day, wall).replace(tzinfo=zone).astimezone(UTC)
+    return end
+
+
+def ranges_for(availability: Availability, day: date) -> list[Range]:
+    if day in availability.overrides:
+        return availability.overrides[day]
+    return availability.rules.get(day.weekday(), [])
+
+
+def _candidates(availability: Availability, day: date, duration: timedelta) -> Iterable[Slot]:
+    zone = availability.zone
+    # Start times every half hour (every quarter for short appointments), as Cal.com offers.
+    step = min(duration, timedelta(minutes=30))
+    for start_wall, end_wall in ranges_for(availability, day):
+        range_end = _range_end(day, end_wall, zone)
+        wall = datetime.combine(day, start_wall)
+        last_wall = datetime.combine(day, end_wall)
+        while wall < last_wall:
+            start = local_instant(day, wall.time(), zone)
+            if start is not None:
+                end = start + duration
+                if end > range_end:
+                    break
+                yield Slot(start, end)
+            wall += step
+
+
+def free_slots(
+    availability: Availability,
+    *,
+    duration_minutes: int,
+    window_start: datetime,
+    window_end: datetime,
+    now: datetime,
+    extra_busy: Iterable[tuple[datetime, datetime]] = (),
+) -> list[Slot]:
+    """Bookable slots starting in [window_start, window_end), in time order."""
+    if duration_minutes not in availability.durations:
+        return []
+    duration = timedelta(minutes=duration_minutes)
+    zone = availability.zone
+    earliest = max(window_start, now + availability.min_notice)
+    latest = min(window_end, now + availability.horizon)
+    if earliest >= latest:
+        return []
+
+    before, after = availability.buffer_before, availability.buffer_after
+    busy = sorted([*availability.busy, *extra_busy])
+    per_day = Counter(start.astimezone(zone).date() for start, _end in availability.busy)
+
+    first_day = earliest.astimezone(zone).date() - timedelta(days=1)
+    last_day = latest.astimezone(zone).date() + timedelta(days=1)
+    candidates: set[Slot] = set()
+    day = first_day
+    while day <= last_day:
+        if per_day[day] < availability.max_per_day:
+            candidates.update(
+                s for s in _candidates(availability, day, duration) if earliest <= s.start < latest
+            )
+        day += timedelta(days=1)
+
+    # Buffered ranges of busy times, sorted by start; a slot conflicts when its own buffered
+    # range overlaps one (the gap between two appointments is at least after + before).
+    blocked = [(s - before, e + after) for s, e in busy]
+    starts = [b[0] for b in blocked]
+    longest = max((e - s for s, e in blocked), default=timedelta(0))
+    free = []
+    for slot in sorted(candidates):
+        lo, hi = slot.start - before, slot.end + after
+        # Only ranges starting in (lo - longest, hi) can overlap [lo, hi).
+        i = bisect.bisect_right(starts, lo - longest)
+        j = bisect.bisect_left(starts, hi)
+        if not any(blocked[k][1] > lo for k in range(i, j)):
+            free.append(slot)
+    return free
