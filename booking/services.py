@@ -322,3 +322,24 @@ def appointment_reschedule(
             return current
     except IntegrityError:
         raise BookingError("slot_taken", _("This time was just taken. Please choose another time.")) from None
+
+
+@transaction.atomic
+def appointment_mark(*, appointment: Appointment, by: User, status: str) -> Appointment:
+    """The counsellor records how an appointment went: completed, or the client did not come."""
+    if status not in (Appointment.Status.COMPLETED, Appointment.Status.NO_SHOW):
+        raise BookingError("invalid_status", _("Mark the appointment as completed or as not attended."))
+    current = Appointment.objects.select_for_update(of=("self",)).get(pk=appointment.pk)
+    if by.pk != current.counsellor_id:
+        raise BookingError("not_yours", _("This is not your appointment."))
+    if current.status not in (
+        Appointment.Status.BOOKED,
+        Appointment.Status.COMPLETED,
+        Appointment.Status.NO_SHOW,
+    ):
+        raise BookingError("not_active", _("This appointment is no longer active."))
+    if current.start_at > timezone.now():
+        raise BookingError("not_started", _("An appointment can be marked only after it has started."))
+    current.status = status
+    current.save(update_fields=["status"])
+    return current

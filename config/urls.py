@@ -7,6 +7,7 @@ from django.urls import include, path
 from django.utils.http import url_has_allowed_host_and_scheme
 
 from config import health
+from config.api import api
 
 
 def admin_login(request: HttpRequest, extra_context: dict | None = None) -> HttpResponse:
@@ -29,7 +30,9 @@ admin.site.site_title = "Passage"
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("admin/", admin.site.urls),
+    path("api/", api.urls),
     path("accounts/", include("accounts.urls")),
     path("accounts/", include("allauth.urls")),
+    path("", include("booking.urls")),
     path("", include("frontend.urls")),
 ]

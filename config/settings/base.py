@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "django.forms",
     "channels",
     "servestatic",
+    "ninja",
     # Our apps come before allauth so that their templates override allauth's.
     "frontend",
     "accounts",

@@ -259,3 +259,19 @@ def test_a_day_off_removes_that_days_slots(counsellor):
         window_end=datetime(2026, 6, 3, 0, 0, tzinfo=UTC),
     )
     assert slots == []
+
+
+def test_the_counsellor_marks_a_past_appointment_completed_or_not_attended(migrant, counsellor):
+    appointment = book(migrant, counsellor, TEN_LAGOS).appointment
+
+    with pytest.raises(BookingError) as error:
+        services.appointment_mark(appointment=appointment, by=counsellor, status="completed")
+    assert error.value.code == "not_started"
+
+    with time_machine.travel(TEN_LAGOS + timedelta(minutes=40), tick=False):
+        with pytest.raises(BookingError):
+            services.appointment_mark(appointment=appointment, by=migrant, status="completed")
+        services.appointment_mark(appointment=appointment, by=counsellor, status="no_show")
+
+    appointment.refresh_from_db()
+    assert appointment.status == Appointment.Status.NO_SHOW

@@ -1,0 +1,5 @@
+from booking.views import client, counsellor
+
+app_name = "booking"
+
+urlpatterns = [*client.urlpatterns, *counsellor.urlpatterns]
