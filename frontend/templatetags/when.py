@@ -1,9 +1,9 @@
 """Times shown to people: in a given zone, in the current interface language (CLDR via Babel).
 
 {% load when %}
-{{ appointment.start_at|day:user.time_zone }}     Monday 1 June  /  الاثنين، ١ يونيو
+{{ appointment.start_at|day:user.time_zone }}     Mon, Jun 1  (in Arabic: الاثنين، 1 يونيو)
 {{ appointment.start_at|clock:user.time_zone }}   10:00  /  10:00 AM
-{{ appointment.start_at|when:user.time_zone }}    Monday 1 June, 10:00
+{{ appointment.start_at|when:user.time_zone }}    Mon, Jun 1, 10:00 AM
 {{ counsellor.time_zone|zone_city }}              Lagos  /  لاغوس
 """
 
