@@ -72,7 +72,13 @@ def country_choices() -> list[tuple[str, str]]:
 
 
 @cache
+def valid_time_zones() -> frozenset[str]:
+    """Every zone name the system knows (read from disk once: it is slow)."""
+    return frozenset(available_timezones())
+
+
+@cache
 def time_zones() -> tuple[str, ...]:
     """Canonical Area/City zones (no legacy aliases such as `US/Eastern`)."""
     areas = ("Africa", "America", "Asia", "Atlantic", "Australia", "Europe", "Indian", "Pacific")
-    return (*sorted(z for z in available_timezones() if z.split("/")[0] in areas), "UTC")
+    return (*sorted(z for z in valid_time_zones() if z.split("/")[0] in areas), "UTC")

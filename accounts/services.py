@@ -1,7 +1,6 @@
 """Every write to accounts: keyword-only, validated, atomic."""
 
 from collections.abc import Iterable, Sequence
-from zoneinfo import available_timezones
 
 from allauth.account.models import EmailAddress
 from django.core.exceptions import ValidationError
@@ -19,7 +18,7 @@ from accounts.models import (
     UserRole,
 )
 from accounts.permissions import ORGANISATION_ROLES
-from accounts.reference import LANGUAGE_CODES, Topic, country_codes
+from accounts.reference import LANGUAGE_CODES, Topic, country_codes, valid_time_zones
 
 MAX_LANGUAGES = 5
 
@@ -30,7 +29,7 @@ def _validate_country(code: str, field: str) -> None:
 
 
 def _validate_time_zone(name: str) -> None:
-    if name not in available_timezones():
+    if name not in valid_time_zones():
         raise ValidationError({"time_zone": _("Choose a time zone from the list.")})
 
 

@@ -3,7 +3,7 @@ from django.contrib.sessions.models import Session
 from django.utils import timezone
 
 
-@shared_task(acks_late=True)
+@shared_task(acks_late=True)  # type: ignore[untyped-decorator]
 def sessions_clear_expired() -> int:
     """Delete expired sessions (safe to run twice)."""
     deleted, _ = Session.objects.filter(expire_date__lt=timezone.now()).delete()

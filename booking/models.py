@@ -129,6 +129,10 @@ class Appointment(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     cancel_reason = models.CharField(max_length=300, blank=True)
+    # Why the last change of time was made (shown to both people on the appointment page).
+    reschedule_reason = models.CharField(max_length=300, blank=True)
+    # Calendar files: one UID per appointment, SEQUENCE raised by every change (RFC 5545).
+    sequence = models.PositiveIntegerField(default=0)
 
     class Meta:
         ordering = ["start_at"]
@@ -154,3 +158,52 @@ class Appointment(models.Model):
     @property
     def duration_minutes(self) -> int:
         return int((self.end_at - self.start_at).total_seconds() // 60)
+
+
+class Notice(models.Model):
+    """One message to one person about one appointment (confirmation, change, reminder).
+
+    Written in the same transaction as the change it reports (an outbox), sent by the worker;
+    the unique key makes every notice happen once even when jobs run twice or late.
+    """
+
+    class Event(models.TextChoices):
+        BOOKED = "booked"
+        RESCHEDULED = "rescheduled"
+        CANCELLED = "cancelled"
+        REMINDER_24H = "reminder_24h"
+        REMINDER_1H = "reminder_1h"
+
+    appointment = models.ForeignKey(Appointment, on_delete=models.CASCADE, related_name="notices")
+    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    event = models.CharField(max_length=16, choices=Event.choices)
+    sequence = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    channel = models.CharField(max_length=8, blank=True)  # "email", "sms" or "none"
+    attempts = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["appointment", "recipient", "event", "sequence"], name="notice_once"
+            ),
+        ]
+        indexes = [models.Index(fields=["sent_at", "created_at"], name="notice_pending")]
+
+    def __str__(self) -> str:
+        return f"{self.event} #{self.appointment_id} to {self.recipient_id}"
+
+
+class CalendarFeed(models.Model):
+    """A counsellor's private calendar subscription URL. The token is the only secret: revoking
+    replaces it, and the old URL stops working at once."""
+
+    counsellor = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="calendar_feed"
+    )
+    token = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"calendar feed of {self.counsellor}"

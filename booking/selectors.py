@@ -1,16 +1,17 @@
+from collections.abc import Sequence
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from accounts.models import User
-from booking.models import Appointment, Schedule
+from accounts.models import CounsellorCountry, Role, User, UserLanguage
+from booking.models import Appointment, DateOverride, Schedule, WeeklyRule
 from booking.slots import Availability, Slot, free_slots
 
 
 def schedule_get(*, counsellor: User) -> Schedule | None:
-    return Schedule.objects.filter(counsellor=counsellor).prefetch_related("rules", "overrides").first()
+    return Schedule.objects.filter(counsellor=counsellor).first()
 
 
 def availability_get(
@@ -25,7 +26,9 @@ def availability_get(
     for rule in schedule.rules.all():
         rules.setdefault(rule.weekday, []).append((rule.start, rule.end))
     overrides: dict[date, list[tuple[time, time]]] = {}
-    for override in schedule.overrides.all():
+    # Only the dates the window can touch (a day either side covers every time zone).
+    first_day, last_day = (busy_from - timedelta(days=1)).date(), (busy_to + timedelta(days=1)).date()
+    for override in schedule.overrides.filter(date__range=(first_day, last_day)):
         day = overrides.setdefault(override.date, [])
         if not override.is_day_off:
             day.append((override.start, override.end))  # type: ignore[arg-type]
@@ -109,3 +112,160 @@ def appointment_list_for_client(*, client: User) -> QuerySet[Appointment]:
 
 def appointment_list_for_counsellor(*, counsellor: User) -> QuerySet[Appointment]:
     return Appointment.objects.filter(counsellor=counsellor).select_related("client", "conversation")
+
+
+# --- Directory ------------------------------------------------------------------------------
+
+
+def counsellor_directory_list(*, language: str = "", country: str = "", topic: str = "") -> QuerySet[User]:
+    """Active counsellors with a booking schedule, matching the filters (empty: any)."""
+    counsellors = User.objects.filter(is_active=True, roles__role=Role.COUNSELLOR, schedule__isnull=False)
+    if language:
+        counsellors = counsellors.filter(languages__code=language)
+    if country:
+        counsellors = counsellors.filter(counsellor_profile__countries__country=country)
+    if topic:
+        counsellors = counsellors.filter(counsellor_profile__topics__topic=topic)
+    return counsellors.distinct().order_by("display_name", "pk")
+
+
+# What a counsellor's card and profile page show: load with `prefetch_related_objects`.
+COUNSELLOR_CARD_RELATED = (
+    "organisation",
+    "counsellor_profile",
+    "languages",
+    "counsellor_profile__countries",
+    "counsellor_profile__topics",
+)
+
+
+def counsellor_get(*, counsellor_id: int) -> User | None:
+    """One active counsellor with everything their profile page shows, or None."""
+    return (
+        User.objects.filter(pk=counsellor_id, is_active=True, roles__role=Role.COUNSELLOR)
+        .select_related("organisation", "counsellor_profile", "schedule")
+        .prefetch_related("languages", "counsellor_profile__countries", "counsellor_profile__topics")
+        .first()
+    )
+
+
+def directory_languages() -> list[str]:
+    """Codes of the languages that bookable counsellors speak."""
+    return list(
+        UserLanguage.objects.filter(
+            user__is_active=True, user__roles__role=Role.COUNSELLOR, user__schedule__isnull=False
+        )
+        # Without the model's ordering, which would make every (user, position) distinct.
+        .order_by("code")
+        .values_list("code", flat=True)
+        .distinct()
+    )
+
+
+def directory_countries() -> list[str]:
+    """Codes of the countries that bookable counsellors serve."""
+    return list(
+        CounsellorCountry.objects.filter(
+            profile__user__is_active=True,
+            profile__user__roles__role=Role.COUNSELLOR,
+            profile__user__schedule__isnull=False,
+        )
+        .order_by("country")
+        .values_list("country", flat=True)
+        .distinct()
+    )
+
+
+def next_free_slot_map(
+    *,
+    counsellors: Sequence[User],
+    now: datetime,
+    duration: int | None = None,
+    horizon_days: int = 14,
+    client: User | None = None,
+) -> dict[int, tuple[Slot, int]]:
+    """counsellor id -> (their first free slot within `horizon_days`, its length in minutes).
+
+    `duration` None means each counsellor's shortest length. Five queries at most, whatever the
+    number of counsellors: schedules, weekly rules, date overrides, their appointments, and the
+    client's own appointments (a client cannot be in two places at once)."""
+    ids = [c.pk for c in counsellors]
+    if not ids:
+        return {}
+    window_end = now + timedelta(days=horizon_days)
+    # A day either side covers any buffer, length and zone offset (as slot_list does).
+    margin = timedelta(days=1)
+    schedules = {s.counsellor_id: s for s in Schedule.objects.filter(counsellor_id__in=ids)}
+    rules: dict[int, dict[int, list[tuple[time, time]]]] = {}
+    for rule in WeeklyRule.objects.filter(schedule__counsellor_id__in=ids):
+        rules.setdefault(rule.schedule_id, {}).setdefault(rule.weekday, []).append((rule.start, rule.end))
+    overrides: dict[int, dict[date, list[tuple[time, time]]]] = {}
+    for override in DateOverride.objects.filter(
+        schedule__counsellor_id__in=ids,
+        # Local dates: two days either side of the UTC dates cover every zone.
+        date__gte=(now - 2 * margin).date(),
+        date__lte=(window_end + 2 * margin).date(),
+    ):
+        day = overrides.setdefault(override.schedule_id, {}).setdefault(override.date, [])
+        if not override.is_day_off:
+            day.append((override.start, override.end))  # type: ignore[arg-type]
+    busy: dict[int, list[tuple[datetime, datetime]]] = {}
+    for counsellor_id, start_at, end_at in Appointment.objects.filter(
+        counsellor_id__in=ids,
+        status=Appointment.Status.BOOKED,
+        start_at__lt=window_end + margin,
+        end_at__gt=now - margin,
+    ).values_list("counsellor_id", "start_at", "end_at"):
+        busy.setdefault(counsellor_id, []).append((start_at, end_at))
+    extra: list[tuple[datetime, datetime]] = []
+    if client is not None and client.is_authenticated:
+        extra = client_busy(client=client, start=now - margin, end=window_end + margin)
+
+    found: dict[int, tuple[Slot, int]] = {}
+    for counsellor in counsellors:
+        schedule = schedules.get(counsellor.pk)
+        if schedule is None or not schedule.durations:
+            continue
+        length = duration if duration is not None else min(schedule.durations)
+        availability = Availability(
+            zone=ZoneInfo(counsellor.time_zone),
+            rules=rules.get(schedule.pk, {}),
+            overrides=overrides.get(schedule.pk, {}),
+            durations=tuple(schedule.durations),
+            buffer_before=timedelta(minutes=schedule.buffer_before),
+            buffer_after=timedelta(minutes=schedule.buffer_after),
+            min_notice=timedelta(minutes=schedule.min_notice),
+            horizon=timedelta(days=schedule.horizon_days),
+            max_per_day=schedule.max_per_day,
+            busy=tuple(busy.get(counsellor.pk, ())),
+        )
+        slots = free_slots(
+            availability,
+            duration_minutes=length,
+            window_start=now,
+            window_end=window_end,
+            now=now,
+            extra_busy=extra,
+        )
+        if slots:
+            found[counsellor.pk] = (slots[0], length)
+    return found
+
+
+def appointment_next_for_client(*, client: User, now: datetime) -> Appointment | None:
+    """The client's next booked appointment that has not ended yet."""
+    return (
+        appointment_list_for_client(client=client)
+        .filter(status=Appointment.Status.BOOKED, end_at__gt=now)
+        .order_by("start_at")
+        .first()
+    )
+
+
+def appointment_get_for_party(*, user: User, appointment_id: int) -> Appointment | None:
+    """An appointment seen by one of its two people; None for anyone else."""
+    return (
+        Appointment.objects.filter(Q(client=user) | Q(counsellor=user), pk=appointment_id)
+        .select_related("client", "counsellor", "counsellor__organisation", "conversation")
+        .first()
+    )

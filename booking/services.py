@@ -14,7 +14,8 @@ from django.utils.translation import gettext as _
 from accounts.models import Role, User
 from accounts.reference import Topic
 from booking import selectors
-from booking.models import Appointment, DateOverride, Modality, Schedule, WeeklyRule
+from booking.models import Appointment, DateOverride, Modality, Notice, Schedule, WeeklyRule
+from booking.notifications import notices_create
 from booking.slots import Slot
 from counselling.services import conversation_get_or_create
 
@@ -75,7 +76,8 @@ def schedule_update(
     return schedule
 
 
-def _check_ranges(ranges: Sequence[tuple[time, time]]) -> None:
+def time_ranges_check(ranges: Sequence[tuple[time, time]]) -> None:
+    """Raise ValidationError unless every range ends after it starts and none overlap."""
     ordered = sorted(ranges)
     for start, end in ordered:
         if end <= start:
@@ -96,7 +98,7 @@ def weekly_rules_set(*, counsellor: User, rules: Iterable[tuple[int, time, time]
             raise ValidationError(_("Unknown day of the week."))
         by_day.setdefault(weekday, []).append((start, end))
     for ranges in by_day.values():
-        _check_ranges(ranges)
+        time_ranges_check(ranges)
     schedule, _created = Schedule.objects.get_or_create(counsellor=counsellor)
     WeeklyRule.objects.filter(schedule=schedule).delete()
     return WeeklyRule.objects.bulk_create(
@@ -110,7 +112,7 @@ def date_override_set(
 ) -> list[DateOverride]:
     """Set one date's hours (no ranges: a day off), replacing what that date had."""
     _require_counsellor(counsellor)
-    _check_ranges(ranges)
+    time_ranges_check(ranges)
     schedule, _created = Schedule.objects.get_or_create(counsellor=counsellor)
     DateOverride.objects.filter(schedule=schedule, date=day).delete()
     if not ranges:
@@ -236,8 +238,10 @@ def appointment_book(
                 note=note.strip(),
                 idempotency_key=idempotency_key,
             )
-            appointment.full_clean(validate_constraints=False)
+            # Field checks only (no queries): keys, uniqueness and overlaps are the database's.
+            appointment.clean_fields(exclude=["counsellor", "client", "conversation"])
             appointment.save()
+            notices_create(appointment=appointment, event=Notice.Event.BOOKED)
     except IntegrityError:
         # Another request won the race (database constraint), or this key was just used.
         earlier = Appointment.objects.filter(client=client, idempotency_key=idempotency_key).first()
@@ -249,9 +253,10 @@ def appointment_book(
             next_slots=_next_slots(counsellor=counsellor, client=client, after=start_at, duration=duration),
         ) from None
     except BookingError as error:
-        error.next_slots = _next_slots(
-            counsellor=counsellor, client=client, after=start_at, duration=duration
-        )
+        if error.code == "slot_taken":
+            error.next_slots = _next_slots(
+                counsellor=counsellor, client=client, after=start_at, duration=duration
+            )
         raise
     return BookingResult(appointment, created=True)
 
@@ -288,6 +293,7 @@ def appointment_cancel(*, appointment: Appointment, by: User, reason: str = "") 
     appointment.cancelled_by = by
     appointment.cancel_reason = reason.strip()[:300]
     appointment.save(update_fields=["status", "cancelled_at", "cancelled_by", "cancel_reason"])
+    notices_create(appointment=appointment, event=Notice.Event.CANCELLED)
     return appointment
 
 
@@ -318,7 +324,10 @@ def appointment_reschedule(
                 raise BookingError("slot_taken", _("This time is not available. Please choose another time."))
             current.start_at = start_at
             current.end_at = start_at + timedelta(minutes=duration)
-            current.save(update_fields=["start_at", "end_at"])
+            current.sequence += 1
+            current.reschedule_reason = reason.strip()[:300]
+            current.save(update_fields=["start_at", "end_at", "sequence", "reschedule_reason"])
+            notices_create(appointment=current, event=Notice.Event.RESCHEDULED)
             return current
     except IntegrityError:
         raise BookingError("slot_taken", _("This time was just taken. Please choose another time.")) from None

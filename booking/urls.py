@@ -1,5 +1,5 @@
-from booking.views import client, counsellor
+from booking.views import client, counsellor, feed
 
 app_name = "booking"
 
-urlpatterns = [*client.urlpatterns, *counsellor.urlpatterns]
+urlpatterns = [*client.urlpatterns, *counsellor.urlpatterns, *feed.urlpatterns]

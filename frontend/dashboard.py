@@ -112,6 +112,50 @@ def counsellor_card(user: User) -> Card | None:
 
 
 @register_card
+def today_card(user: User) -> Card | None:
+    """A counsellor's appointments today (their own zone): how many, and the next one."""
+    if not user.has_role(Role.COUNSELLOR):
+        return None
+    from datetime import datetime, time, timedelta
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    from django.utils import timezone
+
+    from booking import selectors as booking_selectors
+    from booking.models import Appointment
+
+    try:
+        zone = ZoneInfo(user.time_zone or "UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        zone = ZoneInfo("UTC")
+    now = timezone.now()
+    today = now.astimezone(zone).date()
+    todays = list(
+        booking_selectors.appointment_list_for_counsellor(counsellor=user)
+        .filter(
+            start_at__gte=datetime.combine(today, time(0), tzinfo=zone),
+            start_at__lt=datetime.combine(today + timedelta(days=1), time(0), tzinfo=zone),
+        )
+        .exclude(status=Appointment.Status.CANCELLED)
+        .order_by("start_at")
+    )
+    upcoming = [a for a in todays if a.status == Appointment.Status.BOOKED and a.end_at > now]
+    return Card(
+        title=_("Today"),
+        template="frontend/cards/today.html",
+        context={
+            "count": len(todays),
+            "count_text": ngettext("%(n)d appointment today", "%(n)d appointments today", len(todays))
+            % {"n": len(todays)},
+            "next": upcoming[0] if upcoming else None,
+            "zone": user.time_zone,
+            "agenda_url": reverse("booking:agenda"),
+        },
+        order=10,
+    )
+
+
+@register_card
 def admin_card(user: User) -> Card | None:
     if not user.has_role(Role.ADMIN):
         return None
@@ -120,4 +164,22 @@ def admin_card(user: User) -> Card | None:
         template="frontend/cards/admin.html",
         context={"admin_url": reverse("admin:index")},
         order=95,
+    )
+
+
+@register_card
+def next_appointment_card(user: User) -> Card | None:
+    """A client's next appointment (both times); migrants without one are shown the way to book."""
+    from django.utils import timezone
+
+    from booking.selectors import appointment_next_for_client
+
+    appointment = appointment_next_for_client(client=user, now=timezone.now())
+    if appointment is None and not user.has_role(Role.MIGRANT):
+        return None
+    return Card(
+        title=_("Your next appointment") if appointment else _("Talk to a counsellor"),
+        template="frontend/cards/appointment.html",
+        context={"appointment": appointment},
+        order=10,
     )

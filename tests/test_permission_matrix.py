@@ -25,6 +25,8 @@ NOT_FOUND = "not_found"  # 404
 AWAY = "away"  # redirected elsewhere (e.g. a signed-in person opening the sign-in page)
 POST_ONLY = "post_only"  # 405: the URL only takes form posts
 ERROR_OK = "error_ok"  # a handled error page (e.g. 400 for a broken link, 429, 503)
+UNAUTHENTICATED = "401"  # the API without a session
+INVALID = "422"  # the API without its required parameters
 
 
 def everyone(outcome: str) -> dict[str, str]:
@@ -82,10 +84,43 @@ POLICY: dict[str, Rule] = {
     "accounts:profile": Rule(signed_in()),
     "accounts:counsellor_profile": Rule(only(Role.COUNSELLOR)),
     "accounts:language_set": Rule(everyone(POST_ONLY)),
+    # Counsellors' availability and agenda; the form posts are theirs alone too.
+    "booking:availability": Rule(only(Role.COUNSELLOR)),
+    "booking:agenda": Rule(only(Role.COUNSELLOR)),
+    "booking:availability_settings": Rule({**only(Role.COUNSELLOR), Role.COUNSELLOR: POST_ONLY}),
+    "booking:availability_hours": Rule({**only(Role.COUNSELLOR), Role.COUNSELLOR: POST_ONLY}),
+    "booking:availability_dates": Rule({**only(Role.COUNSELLOR), Role.COUNSELLOR: POST_ONLY}),
+    "booking:availability_date_remove": Rule(
+        {**only(Role.COUNSELLOR), Role.COUNSELLOR: POST_ONLY}, {"day": "2026-06-01"}
+    ),
+    "booking:mark": Rule({**only(Role.COUNSELLOR), Role.COUNSELLOR: POST_ONLY}),
+    "booking:counsellor_cancel": Rule({**only(Role.COUNSELLOR), Role.COUNSELLOR: POST_ONLY}),
+    # Booking, client side: anyone may browse counsellors; booking and appointments need an
+    # account; an appointment exists only for its two people (no such counsellor/appointment: 404).
+    "booking:directory": Rule(everyone(OK)),
+    "booking:counsellor": Rule(everyone(NOT_FOUND), {"counsellor_id": "999999"}),
+    "booking:book": Rule(signed_in(NOT_FOUND), {"counsellor_id": "999999"}),
+    "booking:appointments": Rule(signed_in()),
+    "booking:appointment": Rule(signed_in(NOT_FOUND), {"appointment_id": "999999"}),
+    "booking:cancel": Rule(everyone(POST_ONLY), {"appointment_id": "999999"}),
     # The admin site: administrators only; everyone else is refused, visitors sign in first.
     "admin:logout": Rule({**everyone(AWAY), "anonymous": AWAY, Role.ADMIN: POST_ONLY}),
     "admin:autocomplete": Rule({**only(Role.ADMIN), Role.ADMIN: FORBIDDEN}),  # needs query
     "admin:*": Rule({**only(Role.ADMIN), Role.ADMIN: LET_IN}),
+    # Counsellors' private calendar feed: the page is theirs; the feed itself is found by
+    # its secret token (an unknown token does not exist).
+    "booking:feed_settings": Rule(only(Role.COUNSELLOR)),
+    "booking:feed_rotate": Rule(everyone(POST_ONLY)),
+    "booking:feed_revoke": Rule(everyone(POST_ONLY)),
+    "booking:feed": Rule(everyone(NOT_FOUND), {"token": "not-a-token"}),
+    # The JSON API: the schema is public; everything else needs a session (401 without).
+    "api:openapi-json": Rule(everyone(OK)),
+    "api:openapi-view": Rule(everyone(OK)),
+    "api:api-root": Rule(everyone(NOT_FOUND)),
+    "api:slots": Rule(signed_in(INVALID, anonymous=UNAUTHENTICATED), {"counsellor_id": "1"}),
+    "api:book": Rule(everyone(POST_ONLY)),
+    "api:cancel": Rule(everyone(POST_ONLY), {"appointment_id": "1"}),
+    "api:reschedule": Rule(everyone(POST_ONLY), {"appointment_id": "1"}),
     # allauth: account pages.
     "account_login": Rule(visitors_only()),
     "account_signup": Rule(visitors_only()),

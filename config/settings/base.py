@@ -158,6 +158,9 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE_FILENAME = str(CELERY_DATA_DIR / "beat-schedule")
 CELERY_BEAT_SCHEDULE = {
+    "booking-reminders": {"task": "booking.tasks.reminders_due", "schedule": 5 * 60},
+    # Notices are sent at once after commit; this catches any queued while the broker was down.
+    "booking-notices": {"task": "booking.tasks.notices_send", "schedule": 60},
     "accounts-clear-expired-sessions": {
         "task": "accounts.tasks.sessions_clear_expired",
         "schedule": 60 * 60,

@@ -11,7 +11,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from babel import Locale
-from babel.dates import format_skeleton, format_time, get_timezone_location
+from babel.dates import format_skeleton, format_time, get_datetime_format, get_timezone_location
 from django import template
 from django.utils.translation import get_language
 
@@ -50,7 +50,9 @@ def clock(moment: datetime | None, zone: str) -> str:
 def when(moment: datetime | None, zone: str) -> str:
     if moment is None:
         return ""
-    return f"{day(moment, zone)}, {clock(moment, zone)}"
+    # The language's own way of joining a date and a time ("{1}, {0}", "{1}، {0}", "{1} {0}").
+    pattern = str(get_datetime_format("medium", locale=_locale())).replace("'", "")
+    return pattern.format(clock(moment, zone), day(moment, zone))
 
 
 @register.filter

@@ -275,3 +275,15 @@ def test_the_counsellor_marks_a_past_appointment_completed_or_not_attended(migra
 
     appointment.refresh_from_db()
     assert appointment.status == Appointment.Status.NO_SHOW
+
+
+def test_the_reason_for_a_new_time_is_kept(migrant, counsellor):
+    appointment = book(migrant, counsellor, TEN_LAGOS).appointment
+
+    services.appointment_reschedule(
+        appointment=appointment, by=migrant, start_at=TEN_LAGOS + timedelta(hours=1), reason="Bus strike"
+    )
+
+    appointment.refresh_from_db()
+    assert appointment.reschedule_reason == "Bus strike"
+    assert appointment.sequence == 1

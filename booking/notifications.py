@@ -1,0 +1,134 @@
+"""Telling both people about their appointment: e-mail with a calendar file, or SMS for
+phone-only accounts; each in the recipient's language and time zone. Never the note's text."""
+
+import logging
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.core.mail import EmailMessage
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone, translation
+
+from accounts.sms import get_sms_backend
+from booking.ics import appointment_ics
+from booking.models import Appointment, Notice
+
+logger = logging.getLogger(__name__)
+
+ACTIVE_ONLY = {
+    Notice.Event.REMINDER_24H,
+    Notice.Event.REMINDER_1H,
+    Notice.Event.BOOKED,
+    Notice.Event.RESCHEDULED,
+}
+
+
+def notices_create(*, appointment: Appointment, event: str) -> list[Notice]:
+    """Queue `event` for both people (inside the caller's transaction); duplicates are ignored."""
+    notices = [
+        Notice(appointment=appointment, recipient_id=user_id, event=event, sequence=appointment.sequence)
+        for user_id in (appointment.client_id, appointment.counsellor_id)
+    ]
+    Notice.objects.bulk_create(notices, ignore_conflicts=True)
+    from booking.tasks import notices_send
+
+    transaction.on_commit(lambda: _kick(notices_send))
+    return notices
+
+
+def _kick(task: object) -> None:
+    # The notice rows are committed; if the broker is down the periodic job sends them later.
+    try:
+        task.delay()  # type: ignore[attr-defined]
+    except Exception:  # noqa: BLE001 - any broker failure: the outbox keeps the work
+        logger.warning("broker unavailable; notices will go out with the next periodic run")
+
+
+def _context(notice: Notice) -> dict[str, object]:
+    appointment = notice.appointment
+    recipient = notice.recipient
+    other = appointment.counsellor if recipient.pk == appointment.client_id else appointment.client
+    return {
+        "notice": notice,
+        "appointment": appointment,
+        "recipient": recipient,
+        "other": other,
+        "url": settings.SITE_URL.rstrip("/") + reverse("booking:appointment", args=[appointment.pk]),
+    }
+
+
+def notice_send(notice: Notice) -> str:
+    """Send one notice; returns the channel used ("email", "sms" or "none")."""
+    appointment = notice.appointment
+    recipient = notice.recipient
+    if notice.event in ACTIVE_ONLY and appointment.status != Appointment.Status.BOOKED:
+        return "none"  # cancelled since: no reminder, no stale confirmation
+    if notice.sequence != appointment.sequence and notice.event != Notice.Event.CANCELLED:
+        return "none"  # superseded by a later change, which has its own notice
+    context = _context(notice)
+    with translation.override(recipient.language or settings.LANGUAGE_CODE):
+        subject = render_to_string("booking/notices/subject.txt", context).strip()
+        if recipient.email:
+            body = render_to_string("booking/notices/email.txt", context)
+            message = EmailMessage(subject=subject, body=body, to=[recipient.email])
+            cancel = notice.event == Notice.Event.CANCELLED
+            message.attach(
+                "appointment.ics",
+                appointment_ics(appointment, cancel=cancel),
+                f"text/calendar; charset=utf-8; method={'CANCEL' if cancel else 'REQUEST'}",
+            )
+            message.send()
+            return "email"
+        if recipient.phone:
+            text = str(render_to_string("booking/notices/sms.txt", context)).strip()
+            get_sms_backend().send(to=recipient.phone, body=text)
+            return "sms"
+    return "none"
+
+
+def notices_send_pending(*, limit: int = 200) -> int:
+    """Send queued notices, each at most once; safe to run in parallel and again."""
+    sent = 0
+    pending = Notice.objects.filter(sent_at__isnull=True, attempts__lt=5).order_by("created_at")
+    for notice_id in list(pending.values_list("pk", flat=True)[:limit]):
+        with transaction.atomic():
+            notice = (
+                Notice.objects.select_for_update(skip_locked=True, of=("self",))
+                .select_related("appointment__counsellor", "appointment__client", "recipient")
+                .filter(pk=notice_id, sent_at__isnull=True)
+                .first()
+            )
+            if notice is None:
+                continue
+            try:
+                notice.channel = notice_send(notice)
+            except Exception:  # noqa: BLE001 - a gateway error must not stop the queue
+                notice.attempts += 1
+                notice.save(update_fields=["attempts"])
+                logger.warning("notice %s could not be sent (attempt %s)", notice.pk, notice.attempts)
+                continue
+            notice.sent_at = timezone.now()
+            notice.attempts += 1
+            notice.save(update_fields=["channel", "sent_at", "attempts"])
+            sent += 1
+    return sent
+
+
+def reminders_queue(*, now: datetime | None = None) -> int:
+    """Queue the reminders that are due: 24 h before, and 1 h before. A reminder the worker
+    missed while down goes out late; once the 1-hour one is due the 24-hour one is skipped."""
+    now = now or timezone.now()
+    created = 0
+    upcoming = Appointment.objects.filter(
+        status=Appointment.Status.BOOKED, start_at__gt=now, start_at__lte=now + timedelta(hours=24)
+    )
+    for appointment in upcoming.only("pk", "client_id", "counsellor_id", "sequence", "start_at"):
+        soon = appointment.start_at - now <= timedelta(hours=1)
+        event = Notice.Event.REMINDER_1H if soon else Notice.Event.REMINDER_24H
+        before = Notice.objects.filter(appointment=appointment, event=event).count()
+        with transaction.atomic():
+            notices_create(appointment=appointment, event=event)
+        created += Notice.objects.filter(appointment=appointment, event=event).count() - before
+    return created
