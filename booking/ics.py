@@ -16,25 +16,29 @@ def appointment_uid(appointment: Appointment) -> str:
     return f"appointment-{appointment.public_id}@passage"
 
 
-def appointment_ics(appointment: Appointment, *, cancel: bool = False) -> bytes:
-    """The calendar file for `appointment`, in the current language. No notes, no message text."""
-    calendar = Calendar()
-    calendar.add("prodid", "-//Passage//Appointments//EN")
-    calendar.add("version", "2.0")
-    calendar.add("method", "CANCEL" if cancel else "REQUEST")
+def _event(appointment: Appointment, *, cancelled: bool) -> Event:
     event = Event()
     event.add("uid", appointment_uid(appointment))
     event.add("dtstamp", timezone.now())
     event.add("dtstart", appointment.start_at)
     event.add("dtend", appointment.end_at)
     event.add("sequence", appointment.sequence)
-    event.add("status", "CANCELLED" if cancel else "CONFIRMED")
+    event.add("status", "CANCELLED" if cancelled else "CONFIRMED")
     event.add(
         "summary",
         _("Passage appointment (%(modality)s)") % {"modality": Modality(appointment.modality).label},
     )
     event.add("url", settings.SITE_URL.rstrip("/") + reverse("booking:appointment", args=[appointment.pk]))
-    calendar.add_component(event)
+    return event
+
+
+def appointment_ics(appointment: Appointment, *, cancel: bool = False) -> bytes:
+    """The calendar file for `appointment`, in the current language. No notes, no message text."""
+    calendar = Calendar()
+    calendar.add("prodid", "-//Passage//Appointments//EN")
+    calendar.add("version", "2.0")
+    calendar.add("method", "CANCEL" if cancel else "REQUEST")
+    calendar.add_component(_event(appointment, cancelled=cancel))
     return bytes(calendar.to_ical())
 
 
@@ -47,19 +51,5 @@ def calendar_feed_ics(appointments: Iterable[Appointment], *, name: str) -> byte
     calendar.add("method", "PUBLISH")
     calendar.add("x-wr-calname", name)
     for appointment in appointments:
-        event = Event()
-        event.add("uid", appointment_uid(appointment))
-        event.add("dtstamp", timezone.now())
-        event.add("dtstart", appointment.start_at)
-        event.add("dtend", appointment.end_at)
-        event.add("sequence", appointment.sequence)
-        event.add("status", "CONFIRMED")
-        event.add(
-            "summary",
-            _("Passage appointment (%(modality)s)") % {"modality": Modality(appointment.modality).label},
-        )
-        event.add(
-            "url", settings.SITE_URL.rstrip("/") + reverse("booking:appointment", args=[appointment.pk])
-        )
-        calendar.add_component(event)
+        calendar.add_component(_event(appointment, cancelled=False))
     return bytes(calendar.to_ical())

@@ -41,6 +41,16 @@ def availability_get(
     if exclude_id is not None:
         appointments = appointments.exclude(pk=exclude_id)
     busy = tuple(appointments.values_list("start_at", "end_at"))
+    return _availability(counsellor, schedule, rules, overrides, busy)
+
+
+def _availability(
+    counsellor: User,
+    schedule: Schedule,
+    rules: dict[int, list[tuple[time, time]]],
+    overrides: dict[date, list[tuple[time, time]]],
+    busy: tuple[tuple[datetime, datetime], ...],
+) -> Availability:
     return Availability(
         zone=ZoneInfo(counsellor.time_zone),
         rules=rules,
@@ -227,17 +237,12 @@ def next_free_slot_map(
         if schedule is None or not schedule.durations:
             continue
         length = duration if duration is not None else min(schedule.durations)
-        availability = Availability(
-            zone=ZoneInfo(counsellor.time_zone),
-            rules=rules.get(schedule.pk, {}),
-            overrides=overrides.get(schedule.pk, {}),
-            durations=tuple(schedule.durations),
-            buffer_before=timedelta(minutes=schedule.buffer_before),
-            buffer_after=timedelta(minutes=schedule.buffer_after),
-            min_notice=timedelta(minutes=schedule.min_notice),
-            horizon=timedelta(days=schedule.horizon_days),
-            max_per_day=schedule.max_per_day,
-            busy=tuple(busy.get(counsellor.pk, ())),
+        availability = _availability(
+            counsellor,
+            schedule,
+            rules.get(schedule.pk, {}),
+            overrides.get(schedule.pk, {}),
+            tuple(busy.get(counsellor.pk, ())),
         )
         slots = free_slots(
             availability,

@@ -5,7 +5,6 @@ import uuid
 from datetime import UTC, datetime
 
 import pytest
-import time_machine
 from django.test import Client
 
 from accounts.models import Role
@@ -15,12 +14,6 @@ from tests.factories import make_bookable_counsellor, make_user
 pytestmark = pytest.mark.django_db
 
 NOW = datetime(2026, 6, 1, 6, 0, tzinfo=UTC)
-
-
-@pytest.fixture(autouse=True)
-def _frozen_clock():
-    with time_machine.travel(NOW, tick=False):
-        yield
 
 
 @pytest.fixture

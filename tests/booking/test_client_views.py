@@ -26,12 +26,6 @@ KABUL_NINE = datetime(2026, 6, 1, 4, 30, tzinfo=UTC)  # 09:00 Kabul, 06:30 Berli
 LAGOS_NINE = datetime(2026, 6, 1, 8, 0, tzinfo=UTC)  # 09:00 Lagos, 10:00 Berlin
 
 
-@pytest.fixture(autouse=True)
-def _frozen_clock():
-    with time_machine.travel(NOW, tick=False):
-        yield
-
-
 def bookable(name, *, time_zone, languages, countries, topics, **kwargs):
     counsellor = make_bookable_counsellor(time_zone=time_zone, languages=languages, **kwargs)
     counsellor.display_name = name

@@ -24,12 +24,6 @@ NINE_KABUL = datetime(2026, 6, 1, 4, 30, tzinfo=UTC)  # 09:00 in Kabul, 06:30 in
 MONDAY = date(2026, 6, 1)
 
 
-@pytest.fixture(autouse=True)
-def _frozen_clock():
-    with time_machine.travel(NOW, tick=False):
-        yield
-
-
 @pytest.fixture
 def kabul_counsellor():
     return make_bookable_counsellor(time_zone="Asia/Kabul", languages=("fa", "en"))

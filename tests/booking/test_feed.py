@@ -2,7 +2,6 @@ import uuid
 from datetime import UTC, datetime
 
 import pytest
-import time_machine
 from django.test import Client
 from django.urls import reverse
 from icalendar import Calendar
@@ -15,12 +14,6 @@ from tests.factories import make_bookable_counsellor
 pytestmark = pytest.mark.django_db
 
 NOW = datetime(2026, 6, 1, 6, 0, tzinfo=UTC)
-
-
-@pytest.fixture(autouse=True)
-def _frozen_clock():
-    with time_machine.travel(NOW, tick=False):
-        yield
 
 
 def test_the_feed_lists_booked_appointments_as_utc_events_without_client_names(migrant):

@@ -22,12 +22,6 @@ NOW = datetime(2026, 6, 1, 6, 0, tzinfo=UTC)
 START = datetime(2026, 6, 2, 8, 0, tzinfo=UTC)  # Tuesday 09:00 in Lagos, 10:00 in Berlin
 
 
-@pytest.fixture(autouse=True)
-def _frozen_clock():
-    with time_machine.travel(NOW, tick=False):
-        yield
-
-
 @pytest.fixture
 def counsellor():
     return make_bookable_counsellor(time_zone="Africa/Lagos")

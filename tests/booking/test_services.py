@@ -16,12 +16,6 @@ pytestmark = pytest.mark.django_db
 NOW = datetime(2026, 6, 1, 6, 0, tzinfo=UTC)  # Monday, 07:00 in Lagos
 
 
-@pytest.fixture(autouse=True)
-def _frozen_clock():
-    with time_machine.travel(NOW, tick=False):
-        yield
-
-
 @pytest.fixture
 def counsellor():
     return make_bookable_counsellor()
