@@ -26,6 +26,8 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
 sys.path.insert(0, str(REPO_ROOT))
 SLOT_BUDGET_MS = 20.0
+DIRECTORY_BUDGET_MS = 50.0
+DIRECTORY_COUNSELLORS = 500
 PG_URL = "postgres://postgres@127.0.0.1:5432/postgres"
 PG_BENCH_DB = "passage_bench"
 
@@ -50,6 +52,7 @@ def setup_django(database_url: str, var_dir: str) -> None:
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
+    call_command("collectstatic", interactive=False, verbosity=0)
 
 
 def timed(fn, repeat: int) -> list[float]:
@@ -178,6 +181,33 @@ def bench_slots() -> bool:
     return ok
 
 
+def bench_directory() -> bool:
+    """Server time of /counsellors/ with 500 bookable counsellors (Django test client, in-process)."""
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    from accounts.models import User
+
+    for n in range(DIRECTORY_COUNSELLORS - User.objects.filter(roles__role="counsellor").count()):
+        make_counsellor(100 + n)
+    client = Client(HTTP_HOST="127.0.0.1")
+    url = "/counsellors/?language=&country=&topic=&modality="
+    client.get(url)  # warm-up
+    timings = timed(lambda: client.get(url), repeat=30)
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url)
+    median = statistics.median(timings)
+    p95 = sorted(timings)[int(len(timings) * 0.95) - 1]
+    verdict = "OK" if median <= DIRECTORY_BUDGET_MS and response.status_code == 200 else "OVER"
+    print(
+        f"booking directory, {DIRECTORY_COUNSELLORS} counsellors, visitor: median {median:.1f} ms "
+        f"(p95 {p95:.1f} ms)  budget {DIRECTORY_BUDGET_MS:.0f} ms  {verdict}  ({len(queries)} queries)",
+        flush=True,
+    )
+    return verdict == "OK"
+
+
 def bench_throughput() -> None:
     from django.db import connection
 
@@ -254,7 +284,8 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="passage-bench-") as var_dir:
         setup_django(f"sqlite:///{var_dir}/bench.sqlite3", var_dir)
         ok = bench_slots()
-    if pg_reachable():
+        ok &= bench_directory()
+    if pg_reachable() and "--no-pg" not in sys.argv:
         subprocess.run(["psql", PG_URL, "-qc", f"DROP DATABASE IF EXISTS {PG_BENCH_DB}"], check=False)
         subprocess.run(["psql", PG_URL, "-qc", f"CREATE DATABASE {PG_BENCH_DB}"], check=True)
         try:

@@ -44,6 +44,9 @@ class Schedule(models.Model):
         _("most appointments per day"), default=8, validators=[MinValueValidator(1), MaxValueValidator(48)]
     )
     updated_at = models.DateTimeField(auto_now=True)
+    # The counsellor's next free time (any client), kept by booking.tasks so that the directory
+    # can sort and page in SQL; the exact time on each card is computed when it is shown.
+    next_free_at = models.DateTimeField(null=True, blank=True, db_index=True)
 
     def __str__(self) -> str:
         return f"schedule of {self.counsellor}"

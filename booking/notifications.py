@@ -14,6 +14,7 @@ from django.utils import timezone, translation
 from accounts.sms import get_sms_backend
 from booking.ics import appointment_ics
 from booking.models import Appointment, Notice
+from config.celery import enqueue_on_commit
 
 logger = logging.getLogger(__name__)
 
@@ -34,16 +35,8 @@ def notices_create(*, appointment: Appointment, event: str) -> list[Notice]:
     Notice.objects.bulk_create(notices, ignore_conflicts=True)
     from booking.tasks import notices_send
 
-    transaction.on_commit(lambda: _kick(notices_send))
+    enqueue_on_commit(notices_send)
     return notices
-
-
-def _kick(task: object) -> None:
-    # The notice rows are committed; if the broker is down the periodic job sends them later.
-    try:
-        task.delay()  # type: ignore[attr-defined]
-    except Exception:  # noqa: BLE001 - any broker failure: the outbox keeps the work
-        logger.warning("broker unavailable; notices will go out with the next periodic run")
 
 
 def _context(notice: Notice) -> dict[str, object]:

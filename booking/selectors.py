@@ -207,8 +207,11 @@ def next_free_slot_map(
     margin = timedelta(days=1)
     schedules = {s.counsellor_id: s for s in Schedule.objects.filter(counsellor_id__in=ids)}
     rules: dict[int, dict[int, list[tuple[time, time]]]] = {}
-    for rule in WeeklyRule.objects.filter(schedule__counsellor_id__in=ids):
-        rules.setdefault(rule.schedule_id, {}).setdefault(rule.weekday, []).append((rule.start, rule.end))
+    # Plain values, not model instances: a page of counsellors has hundreds of rules.
+    for schedule_id, weekday, start, end in WeeklyRule.objects.filter(
+        schedule__counsellor_id__in=ids
+    ).values_list("schedule_id", "weekday", "start", "end"):
+        rules.setdefault(schedule_id, {}).setdefault(weekday, []).append((start, end))
     overrides: dict[int, dict[date, list[tuple[time, time]]]] = {}
     for override in DateOverride.objects.filter(
         schedule__counsellor_id__in=ids,
@@ -251,6 +254,7 @@ def next_free_slot_map(
             window_end=window_end,
             now=now,
             extra_busy=extra,
+            limit=1,
         )
         if slots:
             found[counsellor.pk] = (slots[0], length)

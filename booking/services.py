@@ -17,6 +17,7 @@ from booking import selectors
 from booking.models import Appointment, DateOverride, Modality, Notice, Schedule, WeeklyRule
 from booking.notifications import notices_create
 from booking.slots import Slot
+from config.celery import enqueue_on_commit
 from counselling.services import conversation_get_or_create
 
 ALLOWED_DURATIONS = (15, 20, 30, 45, 60, 90)
@@ -73,6 +74,7 @@ def schedule_update(
     schedule.max_per_day = max_per_day
     schedule.full_clean()
     schedule.save()
+    _refresh_next_free_after_commit(counsellor.pk)
     return schedule
 
 
@@ -101,6 +103,7 @@ def weekly_rules_set(*, counsellor: User, rules: Iterable[tuple[int, time, time]
         time_ranges_check(ranges)
     schedule, _created = Schedule.objects.get_or_create(counsellor=counsellor)
     WeeklyRule.objects.filter(schedule=schedule).delete()
+    _refresh_next_free_after_commit(counsellor.pk)
     return WeeklyRule.objects.bulk_create(
         [WeeklyRule(schedule=schedule, weekday=w, start=s, end=e) for w, s, e in sorted(rules)]
     )
@@ -115,6 +118,7 @@ def date_override_set(
     time_ranges_check(ranges)
     schedule, _created = Schedule.objects.get_or_create(counsellor=counsellor)
     DateOverride.objects.filter(schedule=schedule, date=day).delete()
+    _refresh_next_free_after_commit(counsellor.pk)
     if not ranges:
         return [DateOverride.objects.create(schedule=schedule, date=day, note=note)]
     return DateOverride.objects.bulk_create(
@@ -126,6 +130,7 @@ def date_override_set(
 def date_override_clear(*, counsellor: User, day: date) -> None:
     """Back to the weekly hours on `day`."""
     DateOverride.objects.filter(schedule__counsellor=counsellor, date=day).delete()
+    _refresh_next_free_after_commit(counsellor.pk)
 
 
 # --- Appointments ---------------------------------------------------------------------------
@@ -242,6 +247,7 @@ def appointment_book(
             appointment.clean_fields(exclude=["counsellor", "client", "conversation"])
             appointment.save()
             notices_create(appointment=appointment, event=Notice.Event.BOOKED)
+            _refresh_next_free_after_commit(counsellor.pk)
     except IntegrityError:
         # Another request won the race (database constraint), or this key was just used.
         earlier = Appointment.objects.filter(client=client, idempotency_key=idempotency_key).first()
@@ -294,6 +300,7 @@ def appointment_cancel(*, appointment: Appointment, by: User, reason: str = "") 
     appointment.cancel_reason = reason.strip()[:300]
     appointment.save(update_fields=["status", "cancelled_at", "cancelled_by", "cancel_reason"])
     notices_create(appointment=appointment, event=Notice.Event.CANCELLED)
+    _refresh_next_free_after_commit(appointment.counsellor_id)
     return appointment
 
 
@@ -328,6 +335,7 @@ def appointment_reschedule(
             current.reschedule_reason = reason.strip()[:300]
             current.save(update_fields=["start_at", "end_at", "sequence", "reschedule_reason"])
             notices_create(appointment=current, event=Notice.Event.RESCHEDULED)
+            _refresh_next_free_after_commit(current.counsellor_id)
             return current
     except IntegrityError:
         raise BookingError("slot_taken", _("This time was just taken. Please choose another time.")) from None
@@ -352,3 +360,26 @@ def appointment_mark(*, appointment: Appointment, by: User, status: str) -> Appo
     current.status = status
     current.save(update_fields=["status"])
     return current
+
+
+def schedules_refresh_next_free(*, counsellor_ids: Iterable[int] | None = None) -> int:
+    """Recompute `Schedule.next_free_at` (all schedules when no ids are given); returns how many."""
+    schedules = Schedule.objects.select_related("counsellor")
+    if counsellor_ids is not None:
+        schedules = schedules.filter(counsellor_id__in=list(counsellor_ids))
+    now = timezone.now()
+    updated = 0
+    for chunk in itertools.batched(schedules.order_by("pk").iterator(chunk_size=200), 200):
+        found = selectors.next_free_slot_map(counsellors=[s.counsellor for s in chunk], now=now)
+        for schedule in chunk:
+            slot = found.get(schedule.counsellor_id)
+            schedule.next_free_at = slot[0].start if slot else None
+        Schedule.objects.bulk_update(chunk, ["next_free_at"])
+        updated += len(chunk)
+    return updated
+
+
+def _refresh_next_free_after_commit(counsellor_id: int) -> None:
+    from booking.tasks import schedule_next_free_refresh
+
+    enqueue_on_commit(schedule_next_free_refresh, counsellor_id)

@@ -71,16 +71,34 @@ def ranges_for(availability: Availability, day: date) -> list[Range]:
     return availability.rules.get(day.weekday(), [])
 
 
+def _steady_offset(day: date, zone: ZoneInfo) -> timedelta | None:
+    """The zone's UTC offset on `day` when its clocks do not change that day (almost every day)."""
+    midnight = datetime.combine(day, time(0), tzinfo=zone)
+    offset = midnight.utcoffset()
+    next_midnight = datetime.combine(day + timedelta(days=1), time(0), tzinfo=zone)
+    if offset is None or next_midnight.utcoffset() != offset:
+        return None
+    # The same offset at both ends still hides a change if the day is not 24 hours long.
+    if next_midnight.astimezone(UTC) - midnight.astimezone(UTC) != timedelta(days=1):
+        return None
+    return offset
+
+
 def _candidates(availability: Availability, day: date, duration: timedelta) -> Iterable[Slot]:
     zone = availability.zone
     # Start times every half hour (every quarter for short appointments), as Cal.com offers.
     step = min(duration, timedelta(minutes=30))
+    offset = _steady_offset(day, zone)
     for start_wall, end_wall in ranges_for(availability, day):
         range_end = _range_end(day, end_wall, zone)
         wall = datetime.combine(day, start_wall)
         last_wall = datetime.combine(day, end_wall)
         while wall < last_wall:
-            start = local_instant(day, wall.time(), zone)
+            if offset is not None:
+                # No clock change today: every wall time exists once, at a fixed offset.
+                start: datetime | None = (wall - offset).replace(tzinfo=UTC)
+            else:
+                start = local_instant(day, wall.time(), zone)
             if start is not None:
                 end = start + duration
                 if end > range_end:
@@ -97,8 +115,10 @@ def free_slots(
     window_end: datetime,
     now: datetime,
     extra_busy: Iterable[tuple[datetime, datetime]] = (),
+    limit: int | None = None,
 ) -> list[Slot]:
-    """Bookable slots starting in [window_start, window_end), in time order."""
+    """Bookable slots starting in [window_start, window_end), in time order (the first `limit`
+    only, computed day by day until found: "the next free time" costs one or two days)."""
     if duration_minutes not in availability.durations:
         return []
     duration = timedelta(minutes=duration_minutes)
@@ -112,28 +132,28 @@ def free_slots(
     busy = sorted([*availability.busy, *extra_busy])
     per_day = Counter(start.astimezone(zone).date() for start, _end in availability.busy)
 
-    first_day = earliest.astimezone(zone).date() - timedelta(days=1)
-    last_day = latest.astimezone(zone).date() + timedelta(days=1)
-    candidates: set[Slot] = set()
-    day = first_day
-    while day <= last_day:
-        if per_day[day] < availability.max_per_day:
-            candidates.update(
-                s for s in _candidates(availability, day, duration) if earliest <= s.start < latest
-            )
-        day += timedelta(days=1)
-
     # Buffered ranges of busy times, sorted by start; a slot conflicts when its own buffered
     # range overlaps one (the gap between two appointments is at least after + before).
     blocked = [(s - before, e + after) for s, e in busy]
     starts = [b[0] for b in blocked]
     longest = max((e - s for s, e in blocked), default=timedelta(0))
-    free = []
-    for slot in sorted(candidates):
+
+    def is_free(slot: Slot) -> bool:
         lo, hi = slot.start - before, slot.end + after
         # Only ranges starting in (lo - longest, hi) can overlap [lo, hi).
         i = bisect.bisect_right(starts, lo - longest)
         j = bisect.bisect_left(starts, hi)
-        if not any(blocked[k][1] > lo for k in range(i, j)):
-            free.append(slot)
+        return not any(blocked[k][1] > lo for k in range(i, j))
+
+    free: list[Slot] = []
+    day = earliest.astimezone(zone).date() - timedelta(days=1)
+    last_day = latest.astimezone(zone).date() + timedelta(days=1)
+    while day <= last_day:
+        if per_day[day] < availability.max_per_day:
+            # One local day's starts are later than the previous day's: order holds across days.
+            candidates = {s for s in _candidates(availability, day, duration) if earliest <= s.start < latest}
+            free.extend(slot for slot in sorted(candidates) if is_free(slot))
+            if limit is not None and len(free) >= limit:
+                return free[:limit]
+        day += timedelta(days=1)
     return free

@@ -26,3 +26,19 @@ def ensure_broker_folders() -> None:
 @app.on_after_configure.connect  # type: ignore[untyped-decorator]
 def _create_folders(sender: Celery, **kwargs: object) -> None:
     ensure_broker_folders()
+
+
+def enqueue_on_commit(task: object, *args: object) -> None:
+    """Queue `task` once the current transaction commits. A broker that is down then loses
+    nothing: what the task does must also be done by a periodic job from the database."""
+    import logging
+
+    from django.db import transaction
+
+    def enqueue() -> None:
+        try:
+            task.delay(*args)  # type: ignore[attr-defined]
+        except Exception:  # noqa: BLE001 - any broker failure; the periodic job catches up
+            logging.getLogger(__name__).warning("broker unavailable; %s left to its periodic job", task)
+
+    transaction.on_commit(enqueue)

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db.models import Q, prefetch_related_objects
+from django.db.models import F, Q, prefetch_related_objects
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import URLPattern, path, reverse
@@ -201,15 +201,16 @@ def directory(request: HttpRequest) -> HttpResponse:
     filters = form.filters()
     modality = filters.pop("modality")
 
-    now = timezone.now()
-    counsellors = list(selectors.counsellor_directory_list(**filters))
-    next_slots = selectors.next_free_slot_map(
-        counsellors=counsellors, now=now, horizon_days=DAYS_SHOWN, client=viewer
+    # Free soonest first (the order kept in Schedule.next_free_at), paged in the database; the
+    # exact next time, with this person's own appointments left out, only for this page.
+    counsellors = selectors.counsellor_directory_list(**filters).order_by(
+        F("schedule__next_free_at").asc(nulls_last=True), "display_name", "pk"
     )
-    # Free soonest first; those without a free time keep their order by name.
-    counsellors.sort(key=lambda c: (0, next_slots[c.pk][0].start) if c.pk in next_slots else (1, now))
     page = Paginator(counsellors, PER_PAGE).get_page(request.GET.get("page"))
     prefetch_related_objects(page.object_list, *selectors.COUNSELLOR_CARD_RELATED)
+    next_slots = selectors.next_free_slot_map(
+        counsellors=list(page.object_list), now=timezone.now(), horizon_days=DAYS_SHOWN, client=viewer
+    )
     cards = [
         _card(
             c,

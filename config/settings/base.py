@@ -159,6 +159,8 @@ CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE_FILENAME = str(CELERY_DATA_DIR / "beat-schedule")
 CELERY_BEAT_SCHEDULE = {
     "booking-reminders": {"task": "booking.tasks.reminders_due", "schedule": 5 * 60},
+    # Time passes: keep the directory's "free soonest" order fresh.
+    "booking-next-free": {"task": "booking.tasks.schedule_next_free_refresh", "schedule": 10 * 60},
     # Notices are sent at once after commit; this catches any queued while the broker was down.
     "booking-notices": {"task": "booking.tasks.notices_send", "schedule": 60},
     "accounts-clear-expired-sessions": {

@@ -8,10 +8,17 @@
 """
 
 from datetime import datetime
+from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from babel import Locale
-from babel.dates import format_skeleton, format_time, get_datetime_format, get_timezone_location
+from babel.dates import (
+    format_datetime,
+    format_time,
+    get_datetime_format,
+    get_timezone_location,
+    match_skeleton,
+)
 from django import template
 from django.utils.translation import get_language
 
@@ -32,11 +39,21 @@ def _zone(name: str) -> ZoneInfo:
         return ZoneInfo("UTC")
 
 
+@lru_cache(maxsize=64)
+def _day_pattern(locale: Locale) -> str:
+    # The language's best pattern for "weekday, day and month" (CLDR skeleton MMMMEEEEd);
+    # matching a skeleton is slow, so once per language.
+    skeletons = locale.datetime_skeletons
+    key = match_skeleton("MMMMEEEEd", skeletons) or "MMMEd"
+    return str(skeletons[key].pattern)
+
+
 @register.filter
 def day(moment: datetime | None, zone: str) -> str:
     if moment is None:
         return ""
-    return format_skeleton("MMMMEEEEd", moment, tzinfo=_zone(zone), locale=_locale())
+    locale = _locale()
+    return format_datetime(moment, _day_pattern(locale), tzinfo=_zone(zone), locale=locale)
 
 
 @register.filter

@@ -120,6 +120,7 @@ def test_the_migrants_first_language_and_home_country_are_preselected(client_for
 
 
 def test_clearing_the_filters_shows_every_counsellor(client_for, farid, kabul, lagos):
+    services.schedules_refresh_next_free()  # the periodic job keeps the order
     response = directory(client_for(farid), **ALL)
 
     assert names_in_order(response, "Mariam", "Chinedu") == ["Mariam", "Chinedu"]
@@ -148,6 +149,7 @@ def test_the_chosen_way_of_talking_is_passed_on_to_the_counsellor_page(client, k
 
 
 def test_an_unknown_filter_value_is_ignored_not_an_error(client, kabul, lagos):
+    services.schedules_refresh_next_free()  # the periodic job keeps the order
     response = directory(client, language="xx", country="ZZZ", topic="nope", modality="fax")
 
     assert response.status_code == 200
@@ -169,6 +171,7 @@ def test_counsellors_free_soonest_come_first_then_those_without_a_free_time(clie
     services.weekly_rules_set(counsellor=bea, rules=[])
     bookable("Zara", time_zone="Asia/Kabul", languages=("en",), countries=["AF"], topics=["work"])
 
+    services.schedules_refresh_next_free()  # the periodic job keeps the order
     response = directory(client, **ALL)
 
     assert names_in_order(response, "Aaron", "Bea", "Zara") == ["Zara", "Aaron", "Bea"]

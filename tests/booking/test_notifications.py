@@ -157,5 +157,5 @@ def test_booking_queues_the_notices_in_the_same_transaction_and_sends_after_comm
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         book(client_de, counsellor)
 
-    assert len(callbacks) == 1
+    assert callbacks  # sending (and the directory's order) wait for the commit
     assert Notice.objects.filter(sent_at__isnull=False).count() == 2  # eager worker in tests

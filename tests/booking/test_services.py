@@ -281,3 +281,18 @@ def test_the_reason_for_a_new_time_is_kept(migrant, counsellor):
     appointment.refresh_from_db()
     assert appointment.reschedule_reason == "Bus strike"
     assert appointment.sequence == 1
+
+
+def test_booking_moves_the_counsellors_next_free_time_once_committed(
+    migrant, counsellor, django_capture_on_commit_callbacks
+):
+    services.schedules_refresh_next_free()
+    counsellor.schedule.refresh_from_db()
+    first_free = counsellor.schedule.next_free_at
+
+    with django_capture_on_commit_callbacks(execute=True):
+        book(migrant, counsellor, first_free)
+
+    counsellor.schedule.refresh_from_db()
+    assert first_free == datetime(2026, 6, 1, 8, 0, tzinfo=UTC)  # 09:00 in Lagos
+    assert counsellor.schedule.next_free_at == first_free + timedelta(minutes=30)

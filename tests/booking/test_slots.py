@@ -200,3 +200,21 @@ def test_the_clients_own_appointments_elsewhere_are_not_offered():
 )
 def test_skipped_wall_clock_times_have_no_instant(zone, day, wall, exists):
     assert (local_instant(day, wall, zone) is not None) is exists
+
+
+def test_asking_for_the_first_slot_only_gives_the_same_first_slot():
+    booked = [(utc(2026, 6, 1, 8, 0), utc(2026, 6, 1, 16, 0))]  # Monday fully booked in Lagos
+    av = availability(LAGOS, rules={MON: [(time(9), time(17))], 1: [(time(9), time(17))]}, busy=booked)
+    window = {
+        "duration_minutes": 30,
+        "window_start": utc(2026, 6, 1, 0, 0),
+        "window_end": utc(2026, 6, 9, 0, 0),
+        "now": LONG_AGO,
+    }
+
+    everything = free_slots(av, **window)
+    first = free_slots(av, **window, limit=1)
+
+    assert first == everything[:1]
+    assert local_times(first, LAGOS) == ["09:00+0100"]
+    assert first[0].start.date() == date(2026, 6, 2)
