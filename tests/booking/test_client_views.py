@@ -77,6 +77,19 @@ def amina():
     )
 
 
+def make_appointment(client, counsellor, start_at, **fields):
+    return services.appointment_book(
+        client=client,
+        counsellor=counsellor,
+        start_at=start_at,
+        duration=30,
+        modality=fields.pop("modality", "video"),
+        topic=fields.pop("topic", "family"),
+        language=fields.pop("language", "en"),
+        idempotency_key=uuid.uuid4(),
+    ).appointment
+
+
 def directory(client, **params):
     url = reverse("booking:directory")
     return client.get(f"{url}?{urlencode(params)}" if params else url)
@@ -231,18 +244,9 @@ def test_the_directory_makes_as_many_queries_for_twenty_counsellors_as_for_two(
     other = make_user(Role.MIGRANT)
 
     def book_one(counsellor):
-        services.appointment_book(
-            client=other,
-            counsellor=counsellor,
-            # One client, so never twice at the same time.
-            start_at=LAGOS_NINE
-            + timedelta(days=counsellors.index(counsellor) // 8, hours=counsellors.index(counsellor) % 8),
-            duration=30,
-            modality="video",
-            topic="return",
-            language="en",
-            idempotency_key=uuid.uuid4(),
-        )
+        # One client, so never twice at the same time.
+        n = counsellors.index(counsellor)
+        make_appointment(other, counsellor, LAGOS_NINE + timedelta(days=n // 8, hours=n % 8), topic="return")
 
     for counsellor in counsellors[2:]:
         # Only two are bookable at first: the others get a schedule below.
@@ -267,16 +271,7 @@ def test_the_directory_makes_as_many_queries_for_twenty_counsellors_as_for_two(
 def test_next_free_slot_map_loads_everything_in_five_queries_and_agrees_with_slot_list(
     amina, kabul, lagos, django_assert_num_queries
 ):
-    services.appointment_book(
-        client=amina,
-        counsellor=lagos,
-        start_at=LAGOS_NINE,
-        duration=30,
-        modality="video",
-        topic="return",
-        language="en",
-        idempotency_key=uuid.uuid4(),
-    )
+    make_appointment(amina, lagos, LAGOS_NINE, topic="return")
     counsellors = [kabul, lagos]
 
     with django_assert_num_queries(5):
@@ -409,16 +404,7 @@ def test_sending_the_same_form_twice_books_once(client_for, farid, kabul):
 
 
 def test_a_taken_time_shows_why_and_other_free_times_and_writes_nothing(client_for, farid, amina, kabul):
-    services.appointment_book(
-        client=amina,
-        counsellor=kabul,
-        start_at=KABUL_NINE,
-        duration=30,
-        modality="video",
-        topic="family",
-        language="en",
-        idempotency_key=uuid.uuid4(),
-    )
+    make_appointment(amina, kabul, KABUL_NINE)
 
     response = client_for(farid).post(book_url(kabul), form_data())
 
@@ -431,16 +417,7 @@ def test_a_taken_time_shows_why_and_other_free_times_and_writes_nothing(client_f
 
 
 def test_opening_a_taken_time_says_so_at_once(client_for, farid, amina, kabul):
-    services.appointment_book(
-        client=amina,
-        counsellor=kabul,
-        start_at=KABUL_NINE,
-        duration=30,
-        modality="video",
-        topic="family",
-        language="en",
-        idempotency_key=uuid.uuid4(),
-    )
+    make_appointment(amina, kabul, KABUL_NINE)
 
     html = text(client_for(farid).get(book_url(kabul)))
 
@@ -497,19 +474,6 @@ def test_a_broken_time_in_the_link_leads_back_to_the_free_times(client_for, fari
 
 
 # --- My appointments ------------------------------------------------------------------------
-
-
-def make_appointment(client, counsellor, start_at, **fields):
-    return services.appointment_book(
-        client=client,
-        counsellor=counsellor,
-        start_at=start_at,
-        duration=30,
-        modality=fields.pop("modality", "video"),
-        topic=fields.pop("topic", "family"),
-        language=fields.pop("language", "en"),
-        idempotency_key=uuid.uuid4(),
-    ).appointment
 
 
 def test_my_appointments_lists_coming_ones_soonest_first_then_past_ones(client_for, farid, kabul):
