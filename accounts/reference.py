@@ -29,12 +29,17 @@ class Topic(models.TextChoices):
     EDUCATION = "education", _("Education and recognition of diplomas")
 
 
-def _locale() -> Locale:
-    code = (get_language() or "en").replace("-", "_")
+@cache
+def locale_for(language: str) -> Locale:
+    """Babel's CLDR data for a Django language code (parsed once per code: it is slow)."""
     try:
-        return Locale.parse(code)
+        return Locale.parse(language.replace("-", "_"))
     except (ValueError, LookupError):
         return Locale.parse("en")
+
+
+def _locale() -> Locale:
+    return locale_for(get_language() or "en")
 
 
 # ISO 639-3 codes that CLDR names under another key (Dari is CLDR's `fa_AF`).

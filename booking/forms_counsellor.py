@@ -7,13 +7,13 @@ from datetime import date, time
 from decimal import Decimal
 from typing import Any
 
-from babel import Locale
 from babel.dates import get_day_names
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import get_language, gettext_lazy, ngettext
 from django.utils.translation import gettext as _
 
+from accounts.reference import locale_for
 from booking.models import Appointment, Schedule, WeeklyRule
 from booking.services import ALLOWED_DURATIONS, time_ranges_check
 
@@ -27,11 +27,7 @@ Day = date  # inside DateOverrideForm, `date` names its field
 
 def weekday_names() -> list[str]:
     """Monday first, in the interface language (CLDR)."""
-    try:
-        locale = Locale.parse((get_language() or "en").replace("-", "_"))
-    except (ValueError, LookupError):
-        locale = Locale.parse("en")
-    names = get_day_names("wide", locale=locale)
+    names = get_day_names("wide", locale=locale_for(get_language() or "en"))
     return [names[day] for day in range(7)]
 
 

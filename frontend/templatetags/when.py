@@ -22,14 +22,13 @@ from babel.dates import (
 from django import template
 from django.utils.translation import get_language
 
+from accounts.reference import locale_for
+
 register = template.Library()
 
 
 def _locale() -> Locale:
-    try:
-        return Locale.parse((get_language() or "en").replace("-", "_"))
-    except (ValueError, LookupError):
-        return Locale.parse("en")
+    return locale_for(get_language() or "en")
 
 
 def _zone(name: str) -> ZoneInfo:
