@@ -2,7 +2,7 @@
 language, from the CLDR data that Babel ships."""
 
 from functools import cache
-from zoneinfo import available_timezones
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from babel import Locale
 from django.db import models
@@ -87,3 +87,11 @@ def time_zones() -> tuple[str, ...]:
     """Canonical Area/City zones (no legacy aliases such as `US/Eastern`)."""
     areas = ("Africa", "America", "Asia", "Atlantic", "Australia", "Europe", "Indian", "Pacific")
     return (*sorted(z for z in valid_time_zones() if z.split("/")[0] in areas), "UTC")
+
+
+def zone_for(name: str | None) -> ZoneInfo:
+    """The zone of that name; UTC for an empty or unknown name (shown, never an error)."""
+    try:
+        return ZoneInfo(name or "UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")

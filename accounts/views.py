@@ -13,18 +13,7 @@ from accounts import selectors, services
 from accounts.forms import CounsellorProfileForm, ProfileForm
 from accounts.models import Role
 from accounts.permissions import role_required
-
-
-def _apply_errors(form: ProfileForm | CounsellorProfileForm, error: ValidationError) -> None:
-    if hasattr(error, "error_dict"):
-        for field, errors in error.error_dict.items():
-            target = field if field in form.fields else None
-            if field == "languages":
-                target = "language_1"
-            for e in errors:
-                form.add_error(target, e)
-    else:
-        form.add_error(None, error)
+from frontend.forms import apply_errors
 
 
 @login_required
@@ -45,7 +34,7 @@ def profile(request: HttpRequest) -> HttpResponse:
                     languages=form.language_codes(),
                 )
             except ValidationError as error:
-                _apply_errors(form, error)
+                apply_errors(form, error, {"languages": "language_1"})
             else:
                 translation.activate(user.language)
                 messages.success(request, _("Your profile is saved."))
@@ -67,7 +56,7 @@ def counsellor_profile(request: HttpRequest) -> HttpResponse:
             try:
                 services.counsellor_profile_update(user=request.user, **form.cleaned_data)
             except ValidationError as error:
-                _apply_errors(form, error)
+                apply_errors(form, error, {"languages": "language_1"})
             else:
                 messages.success(request, _("Your counsellor profile is saved."))
                 return redirect("accounts:counsellor_profile")

@@ -39,18 +39,6 @@ def _time_field() -> forms.TimeField:
     )
 
 
-def apply_errors(form: forms.Form, error: ValidationError, renamed: dict[str, str] | None = None) -> None:
-    """Show a service's ValidationError on the form: next to its field where the form has one."""
-    renamed = renamed or {}
-    if not hasattr(error, "error_dict"):
-        form.add_error(None, error)
-        return
-    for field, errors in error.error_dict.items():
-        target = renamed.get(field, field)
-        for message in errors:
-            form.add_error(target if target in form.fields else None, message)
-
-
 class ScheduleForm(forms.Form):
     durations = forms.TypedMultipleChoiceField(
         label=gettext_lazy("Appointment lengths you offer"),

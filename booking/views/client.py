@@ -5,7 +5,6 @@ import itertools
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlencode
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -19,7 +18,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.models import User
-from accounts.reference import Topic, country_name, language_name
+from accounts.reference import Topic, country_name, language_name, zone_for
 from accounts.selectors import user_language_codes
 from booking import selectors, services
 from booking.forms import BookForm, CancelForm, DirectoryFilterForm
@@ -45,13 +44,6 @@ def _viewer_zone(request: HttpRequest) -> str:
     # Visitors have no saved zone and pages work without JavaScript: UTC, and we say so.
     user = _viewer(request)
     return user.time_zone if user is not None else "UTC"
-
-
-def _zone(name: str) -> ZoneInfo:
-    try:
-        return ZoneInfo(name or "UTC")
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo("UTC")
 
 
 def _positive_int(value: str | None) -> int | None:
@@ -277,7 +269,7 @@ def counsellor_detail(request: HttpRequest, counsellor_id: int) -> HttpResponse:
         links = _links(
             counsellor, slots, duration=duration, modality=modality, reschedule=moving.pk if moving else None
         )
-        zone = _zone(_viewer_zone(request))
+        zone = zone_for(_viewer_zone(request))
         for _day, group in itertools.groupby(links, key=lambda link: link.start.astimezone(zone).date()):
             day_links = list(group)
             days.append((day_links[0].start, day_links))

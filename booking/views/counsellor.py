@@ -3,10 +3,12 @@
 Every time is shown and entered in the counsellor's own zone; the agenda also shows the client's.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
+from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
@@ -19,7 +21,7 @@ from django.views.decorators.http import require_GET, require_POST
 from accounts import selectors as account_selectors
 from accounts.models import Role, User
 from accounts.permissions import role_required
-from accounts.reference import language_name
+from accounts.reference import language_name, zone_for
 from booking import selectors, services
 from booking.forms_counsellor import (
     CancelForm,
@@ -27,10 +29,10 @@ from booking.forms_counsellor import (
     MarkForm,
     ScheduleForm,
     WeeklyHoursForm,
-    apply_errors,
 )
 from booking.models import Appointment, DateOverride, Schedule
 from booking.services import BookingError
+from frontend.forms import apply_errors
 
 AGENDA_DAYS = 8  # today and the next 7 days
 PREVIEW_SLOTS = 5
@@ -40,10 +42,7 @@ AGENDA_REACH = timedelta(days=3650)
 
 
 def _zone(user: User) -> ZoneInfo:
-    try:
-        return ZoneInfo(user.time_zone or "UTC")
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo("UTC")
+    return zone_for(user.time_zone)
 
 
 def _today(user: User) -> date:
@@ -153,15 +152,14 @@ def availability(request: HttpRequest) -> HttpResponse:
 @require_POST
 def availability_settings(request: HttpRequest) -> HttpResponse:
     form = ScheduleForm(request.POST)
-    if form.is_valid():
-        try:
-            services.schedule_update(counsellor=request.user, **form.service_kwargs())  # type: ignore[arg-type]
-        except ValidationError as error:
-            apply_errors(form, error, ScheduleForm.RENAMED)
-        else:
-            messages.success(request, _("Your booking settings are saved."))
-            return _back_to("settings")
-    return _availability_page(request, settings_form=form)
+    return _save_section(
+        request,
+        form,
+        lambda: services.schedule_update(counsellor=request.user, **form.service_kwargs()),  # type: ignore[arg-type]
+        done=_("Your booking settings are saved."),
+        section="settings",
+        renamed=ScheduleForm.RENAMED,
+    )
 
 
 @role_required(Role.COUNSELLOR)
@@ -169,35 +167,54 @@ def availability_settings(request: HttpRequest) -> HttpResponse:
 def availability_hours(request: HttpRequest) -> HttpResponse:
     schedule = selectors.schedule_get(counsellor=request.user)  # type: ignore[arg-type]
     form = WeeklyHoursForm.for_rules(list(schedule.rules.all()) if schedule else [], request.POST)
-    if form.is_valid():
-        try:
-            services.weekly_rules_set(counsellor=request.user, rules=form.cleaned_data["rules"])  # type: ignore[arg-type]
-        except ValidationError as error:
-            apply_errors(form, error)
-        else:
-            messages.success(request, _("Your weekly hours are saved."))
-            return _back_to("hours")
-    return _availability_page(request, hours_form=form)
+    return _save_section(
+        request,
+        form,
+        lambda: services.weekly_rules_set(counsellor=request.user, rules=form.cleaned_data["rules"]),  # type: ignore[arg-type]
+        done=_("Your weekly hours are saved."),
+        section="hours",
+    )
 
 
 @role_required(Role.COUNSELLOR)
 @require_POST
 def availability_dates(request: HttpRequest) -> HttpResponse:
     form = DateOverrideForm(request.POST, today=_today(request.user))  # type: ignore[arg-type]
+    return _save_section(
+        request,
+        form,
+        lambda: services.date_override_set(
+            counsellor=request.user,  # type: ignore[arg-type]
+            day=form.cleaned_data["date"],
+            ranges=form.cleaned_data["ranges"],
+            note=form.cleaned_data["note"],
+        ),
+        done=_("The date is saved."),
+        section="dates",
+    )
+
+
+def _save_section(
+    request: HttpRequest,
+    form: forms.Form,
+    save: Callable[[], object],
+    *,
+    done: str,
+    section: str,
+    renamed: dict[str, str] | None = None,
+) -> HttpResponse:
+    """One part of the availability page: valid and saved → back to it with `done`; otherwise
+    the page again with the form's (or the service's) errors next to the right fields."""
     if form.is_valid():
         try:
-            services.date_override_set(
-                counsellor=request.user,  # type: ignore[arg-type]
-                day=form.cleaned_data["date"],
-                ranges=form.cleaned_data["ranges"],
-                note=form.cleaned_data["note"],
-            )
+            save()
         except ValidationError as error:
-            apply_errors(form, error)
+            apply_errors(form, error, renamed)
         else:
-            messages.success(request, _("The date is saved."))
-            return _back_to("dates")
-    return _availability_page(request, date_form=form)
+            messages.success(request, done)
+            return _back_to(section)
+    form_argument = {"settings": "settings_form", "hours": "hours_form", "dates": "date_form"}[section]
+    return _availability_page(request, **{form_argument: form})
 
 
 @role_required(Role.COUNSELLOR)

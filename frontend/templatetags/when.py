@@ -9,7 +9,6 @@
 
 from datetime import datetime
 from functools import lru_cache
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from babel import Locale
 from babel.dates import (
@@ -22,20 +21,13 @@ from babel.dates import (
 from django import template
 from django.utils.translation import get_language
 
-from accounts.reference import locale_for
+from accounts.reference import locale_for, zone_for
 
 register = template.Library()
 
 
 def _locale() -> Locale:
     return locale_for(get_language() or "en")
-
-
-def _zone(name: str) -> ZoneInfo:
-    try:
-        return ZoneInfo(name or "UTC")
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo("UTC")
 
 
 @lru_cache(maxsize=64)
@@ -52,14 +44,14 @@ def day(moment: datetime | None, zone: str) -> str:
     if moment is None:
         return ""
     locale = _locale()
-    return format_datetime(moment, _day_pattern(locale), tzinfo=_zone(zone), locale=locale)
+    return format_datetime(moment, _day_pattern(locale), tzinfo=zone_for(zone), locale=locale)
 
 
 @register.filter
 def clock(moment: datetime | None, zone: str) -> str:
     if moment is None:
         return ""
-    return format_time(moment, "short", tzinfo=_zone(zone), locale=_locale())
+    return format_time(moment, "short", tzinfo=zone_for(zone), locale=_locale())
 
 
 @register.filter
@@ -73,4 +65,4 @@ def when(moment: datetime | None, zone: str) -> str:
 
 @register.filter
 def zone_city(zone: str) -> str:
-    return get_timezone_location(_zone(zone), locale=_locale(), return_city=True)
+    return get_timezone_location(zone_for(zone), locale=_locale(), return_city=True)
