@@ -26,17 +26,19 @@ ACTIVE_ONLY = {
 }
 
 
-def notices_create(*, appointment: Appointment, event: str) -> list[Notice]:
-    """Queue `event` for both people (inside the caller's transaction); duplicates are ignored."""
-    notices = [
+def _notices(appointment: Appointment, event: str) -> list[Notice]:
+    return [
         Notice(appointment=appointment, recipient_id=user_id, event=event, sequence=appointment.sequence)
         for user_id in (appointment.client_id, appointment.counsellor_id)
     ]
-    Notice.objects.bulk_create(notices, ignore_conflicts=True)
+
+
+def notices_create(*, appointment: Appointment, event: str) -> None:
+    """Queue `event` for both people (inside the caller's transaction); duplicates are ignored."""
     from booking.tasks import notices_send
 
+    Notice.objects.bulk_create(_notices(appointment, event), ignore_conflicts=True)
     enqueue_on_commit(notices_send)
-    return notices
 
 
 def _context(notice: Notice) -> dict[str, object]:
@@ -111,17 +113,21 @@ def notices_send_pending(*, limit: int = 200) -> int:
 
 def reminders_queue(*, now: datetime | None = None) -> int:
     """Queue the reminders that are due: 24 h before, and 1 h before. A reminder the worker
-    missed while down goes out late; once the 1-hour one is due the 24-hour one is skipped."""
+    missed while down goes out late; once the 1-hour one is due the 24-hour one is skipped.
+    Returns how many appointments have a reminder due (queued now or before)."""
+    from booking.tasks import notices_send
+
     now = now or timezone.now()
-    created = 0
     upcoming = Appointment.objects.filter(
         status=Appointment.Status.BOOKED, start_at__gt=now, start_at__lte=now + timedelta(hours=24)
-    )
-    for appointment in upcoming.only("pk", "client_id", "counsellor_id", "sequence", "start_at"):
+    ).only("pk", "client_id", "counsellor_id", "sequence", "start_at")
+    notices: list[Notice] = []
+    for appointment in upcoming:
         soon = appointment.start_at - now <= timedelta(hours=1)
-        event = Notice.Event.REMINDER_1H if soon else Notice.Event.REMINDER_24H
-        before = Notice.objects.filter(appointment=appointment, event=event).count()
-        with transaction.atomic():
-            notices_create(appointment=appointment, event=event)
-        created += Notice.objects.filter(appointment=appointment, event=event).count() - before
-    return created
+        notices += _notices(appointment, Notice.Event.REMINDER_1H if soon else Notice.Event.REMINDER_24H)
+    with transaction.atomic():
+        # The unique key drops reminders already queued by an earlier run.
+        Notice.objects.bulk_create(notices, ignore_conflicts=True)
+        if notices:
+            enqueue_on_commit(notices_send)
+    return len(notices) // 2
