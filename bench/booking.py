@@ -94,6 +94,22 @@ def make_counsellor(n: int):
     return counsellor
 
 
+def make_clients(n: int) -> list:
+    from accounts import services as accounts
+    from accounts.models import Role
+
+    return [
+        accounts.user_create(
+            display_name=f"Client {i}",
+            password=None,
+            email=f"c{i}-{uuid.uuid4().hex[:6]}@example.org",
+            roles=[Role.MIGRANT],
+            languages=["ps"],
+        )
+        for i in range(n)
+    ]
+
+
 def bench_slots() -> bool:
     from booking import selectors
     from booking import services as booking
@@ -114,18 +130,7 @@ def bench_slots() -> bool:
         )
     # 500 booked appointments in the window (written directly: the service's checks are not
     # what this measures), spread over 28 days, 30 minutes each, on the half-hour grid.
-    from accounts import services as accounts
-    from accounts.models import Role
-
-    clients = [
-        accounts.user_create(
-            display_name=f"Client {i}",
-            password=None,
-            email=f"c{i}-{uuid.uuid4().hex[:6]}@example.org",
-            roles=[Role.MIGRANT],
-        )
-        for i in range(50)
-    ]
+    clients = make_clients(50)
     start = datetime.combine(today + timedelta(days=1), datetime.min.time(), tzinfo=UTC)
     rows = []
     for i in range(500):
@@ -212,24 +217,13 @@ def bench_directory() -> bool:
 def bench_throughput() -> None:
     from django.db import connection
 
-    from accounts import services as accounts
-    from accounts.models import Role
     from booking import services as booking
     from booking.models import Appointment
     from counselling.services import conversation_get_or_create
 
     counsellor = make_counsellor(2)
     n = 200
-    clients = [
-        accounts.user_create(
-            display_name=f"T{i}",
-            password=None,
-            email=f"t{i}-{uuid.uuid4().hex[:6]}@example.org",
-            roles=[Role.MIGRANT],
-            languages=["ps"],
-        )
-        for i in range(n)
-    ]
+    clients = make_clients(n)
     base = datetime.combine(datetime.now(UTC).date() + timedelta(days=2), datetime.min.time(), tzinfo=UTC)
     # Slots 08:00-12:00 and 13:00-20:00 in Kabul (UTC+4:30) on the half hour: 22 a day.
     days = [base + timedelta(days=d) for d in range(0, 40)]
