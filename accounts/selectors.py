@@ -1,5 +1,4 @@
 from allauth.mfa.models import Authenticator
-from django.db.models import QuerySet
 
 from accounts.models import CounsellorProfile, User, UserLanguage
 
@@ -20,7 +19,3 @@ def counsellor_profile_get(*, user: User) -> CounsellorProfile | None:
         .prefetch_related("countries", "topics", "user__languages")
         .first()
     )
-
-
-def user_list_by_role(*, role: str) -> QuerySet[User]:
-    return User.objects.filter(roles__role=role, is_active=True).select_related("organisation")
