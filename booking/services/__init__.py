@@ -1,0 +1,35 @@
+"""Every write to booking: keyword-only, validated, atomic. One module per subject."""
+
+from booking.services.appointments import (
+    BookingError,
+    BookingResult,
+    appointment_book,
+    appointment_cancel,
+    appointment_mark,
+    appointment_reschedule,
+)
+from booking.services.availability import (
+    ALLOWED_DURATIONS,
+    date_override_clear,
+    date_override_set,
+    schedule_update,
+    schedules_refresh_next_free,
+    time_ranges_check,
+    weekly_rules_set,
+)
+
+__all__ = [
+    "ALLOWED_DURATIONS",
+    "BookingError",
+    "BookingResult",
+    "appointment_book",
+    "appointment_cancel",
+    "appointment_mark",
+    "appointment_reschedule",
+    "date_override_clear",
+    "date_override_set",
+    "schedule_update",
+    "schedules_refresh_next_free",
+    "time_ranges_check",
+    "weekly_rules_set",
+]
