@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from icalendar import Calendar, Event
 
-from booking.models import Appointment, Modality
+from booking.models import Appointment, GroupSession, Modality
 
 
 def appointment_uid(appointment: Appointment) -> str:
@@ -39,6 +39,27 @@ def appointment_ics(appointment: Appointment, *, cancel: bool = False) -> bytes:
     calendar.add("version", "2.0")
     calendar.add("method", "CANCEL" if cancel else "REQUEST")
     calendar.add_component(_event(appointment, cancelled=cancel))
+    return bytes(calendar.to_ical())
+
+
+def group_session_ics(session: GroupSession, *, cancel: bool = False) -> bytes:
+    """The calendar file of a group session for one registered person (the place is theirs to see)."""
+    event = Event()
+    event.add("uid", f"group-session-{session.public_id}@passage")
+    event.add("dtstamp", timezone.now())
+    event.add("dtstart", session.start_at)
+    event.add("dtend", session.end_at)
+    event.add("sequence", session.sequence)
+    event.add("status", "CANCELLED" if cancel else "CONFIRMED")
+    event.add("summary", session.title)
+    if session.location:
+        event.add("location", session.location)
+    event.add("url", settings.SITE_URL.rstrip("/") + reverse("booking:group_session", args=[session.pk]))
+    calendar = Calendar()
+    calendar.add("prodid", "-//Passage//Group sessions//EN")
+    calendar.add("version", "2.0")
+    calendar.add("method", "CANCEL" if cancel else "REQUEST")
+    calendar.add_component(event)
     return bytes(calendar.to_ical())
 
 

@@ -163,11 +163,122 @@ class Appointment(models.Model):
         return int((self.end_at - self.start_at).total_seconds() // 60)
 
 
+class GroupSession(models.Model):
+    """A group information session or webinar that migrants register for, up to `capacity`.
+
+    `seats_taken` counts registered people; the database refuses more than `capacity`, so two
+    people taking the last seat at once cannot both get it. Others join the waiting list."""
+
+    class Kind(models.TextChoices):
+        INFORMATION = "information", _("Information session")
+        WEBINAR = "webinar", _("Webinar")
+
+    class Status(models.TextChoices):
+        SCHEDULED = "scheduled", _("Scheduled")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    id = models.BigAutoField(primary_key=True)
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    host = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="hosted_sessions"
+    )
+    organisation = models.ForeignKey(
+        "accounts.Organisation",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="group_sessions",
+    )
+    kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices, default=Kind.INFORMATION)
+    title = models.CharField(_("title"), max_length=120)
+    description = models.TextField(_("what it is about"), max_length=2000, blank=True)
+    topic = models.CharField(_("topic"), max_length=24, choices=Topic.choices)
+    language = models.CharField(_("language"), max_length=3)
+    # The country of origin it is about (return to Afghanistan, ...); empty: for everyone.
+    country = models.CharField(_("country"), max_length=2, blank=True)
+    # A meeting link or a place: shown to registered people only.
+    location = models.CharField(_("where (link or place)"), max_length=300, blank=True)
+    start_at = models.DateTimeField()
+    end_at = models.DateTimeField()
+    capacity = models.PositiveSmallIntegerField(
+        _("places"), validators=[MinValueValidator(1), MaxValueValidator(500)]
+    )
+    seats_taken = models.PositiveSmallIntegerField(default=0)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.SCHEDULED)
+    sequence = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    cancel_reason = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["start_at"]
+        indexes = [models.Index(fields=["status", "start_at"], name="group_session_upcoming")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(end_at__gt=F("start_at")), name="group_session_end_after_start"
+            ),
+            models.CheckConstraint(condition=Q(capacity__gte=1), name="group_session_capacity_positive"),
+            models.CheckConstraint(
+                condition=Q(seats_taken__lte=F("capacity")), name="group_session_capacity_never_exceeded"
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=["scheduled", "cancelled"]), name="group_session_status_known"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.title} {self.start_at:%Y-%m-%d %H:%M}Z"
+
+    @property
+    def duration_minutes(self) -> int:
+        return int((self.end_at - self.start_at).total_seconds() // 60)
+
+    @property
+    def seats_left(self) -> int:
+        return max(self.capacity - self.seats_taken, 0)
+
+
+class GroupRegistration(models.Model):
+    """One person's place in a group session, or on its waiting list (first come, first served:
+    `queued_at` orders the list and is renewed when someone registers again)."""
+
+    class Status(models.TextChoices):
+        REGISTERED = "registered", _("Registered")
+        WAITLISTED = "waitlisted", _("On the waiting list")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    session = models.ForeignKey(GroupSession, on_delete=models.CASCADE, related_name="registrations")
+    participant = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="group_registrations"
+    )
+    status = models.CharField(max_length=12, choices=Status.choices)
+    queued_at = models.DateTimeField(default=timezone.now)
+    promoted_at = models.DateTimeField(null=True, blank=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    # Raised by every change of status, so that each change has its own notice.
+    revision = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["queued_at", "pk"]
+        indexes = [models.Index(fields=["session", "status", "queued_at"], name="group_registration_queue")]
+        constraints = [
+            models.UniqueConstraint(fields=["session", "participant"], name="group_registration_once"),
+            models.CheckConstraint(
+                condition=Q(status__in=["registered", "waitlisted", "cancelled"]),
+                name="group_registration_status_known",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.participant} {self.status} for {self.session_id}"
+
+
 class Notice(models.Model):
-    """One message to one person about one appointment (confirmation, change, reminder).
+    """One message to one person about one appointment or one group session (confirmation,
+    change, reminder, a place from the waiting list).
 
     Written in the same transaction as the change it reports (an outbox), sent by the worker;
-    the unique key makes every notice happen once even when jobs run twice or late.
+    the unique keys make every notice happen once even when jobs run twice or late.
     """
 
     class Event(models.TextChoices):
@@ -176,10 +287,20 @@ class Notice(models.Model):
         CANCELLED = "cancelled"
         REMINDER_24H = "reminder_24h"
         REMINDER_1H = "reminder_1h"
+        # Group sessions only:
+        REGISTERED = "registered"
+        WAITLISTED = "waitlisted"
+        PROMOTED = "promoted"
 
-    appointment = models.ForeignKey(Appointment, on_delete=models.CASCADE, related_name="notices")
+    appointment = models.ForeignKey(
+        Appointment, on_delete=models.CASCADE, null=True, blank=True, related_name="notices"
+    )
+    group_session = models.ForeignKey(
+        GroupSession, on_delete=models.CASCADE, null=True, blank=True, related_name="notices"
+    )
     recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     event = models.CharField(max_length=16, choices=Event.choices)
+    # The appointment's or session's sequence; for registration events the registration's revision.
     sequence = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(default=timezone.now)
     sent_at = models.DateTimeField(null=True, blank=True)
@@ -191,11 +312,19 @@ class Notice(models.Model):
             models.UniqueConstraint(
                 fields=["appointment", "recipient", "event", "sequence"], name="notice_once"
             ),
+            models.UniqueConstraint(
+                fields=["group_session", "recipient", "event", "sequence"], name="group_notice_once"
+            ),
+            models.CheckConstraint(
+                condition=Q(appointment__isnull=True) ^ Q(group_session__isnull=True),
+                name="notice_about_one_thing",
+            ),
         ]
         indexes = [models.Index(fields=["sent_at", "created_at"], name="notice_pending")]
 
     def __str__(self) -> str:
-        return f"{self.event} #{self.appointment_id} to {self.recipient_id}"
+        about = f"#{self.appointment_id}" if self.appointment_id else f"group #{self.group_session_id}"
+        return f"{self.event} {about} to {self.recipient_id}"
 
 
 class CalendarFeed(models.Model):

@@ -1,5 +1,6 @@
-"""Telling both people about their appointment: e-mail with a calendar file, or SMS for
-phone-only accounts; each in the recipient's language and time zone. Never the note's text."""
+"""Telling people about their appointments and group sessions: e-mail with a calendar file, or
+SMS for phone-only accounts; each in the recipient's language and time zone. Never the note's
+text."""
 
 import logging
 from datetime import datetime, timedelta
@@ -12,8 +13,8 @@ from django.urls import reverse
 from django.utils import timezone, translation
 
 from accounts.sms import get_sms_backend
-from booking.ics import appointment_ics
-from booking.models import Appointment, Notice
+from booking.ics import appointment_ics, group_session_ics
+from booking.models import Appointment, GroupRegistration, GroupSession, Notice
 from config.celery import enqueue_on_commit
 
 logger = logging.getLogger(__name__)
@@ -41,8 +42,78 @@ def notices_create(*, appointment: Appointment, event: str) -> None:
     enqueue_on_commit(notices_send)
 
 
-def _context(notice: Notice) -> dict[str, object]:
-    appointment = notice.appointment
+def group_notices_create(*, session: GroupSession, event: str, recipients: dict[int, int]) -> None:
+    """Queue `event` about `session` for each recipient id (mapped to the notice's sequence)."""
+    from booking.tasks import notices_send
+
+    Notice.objects.bulk_create(
+        [
+            Notice(group_session=session, recipient_id=user_id, event=event, sequence=sequence)
+            for user_id, sequence in recipients.items()
+        ],
+        ignore_conflicts=True,
+    )
+    enqueue_on_commit(notices_send)
+
+
+# Which registration a group notice needs to still be true when it goes out.
+_GROUP_NEEDS: dict[str, str] = {
+    Notice.Event.REGISTERED: GroupRegistration.Status.REGISTERED,
+    Notice.Event.PROMOTED: GroupRegistration.Status.REGISTERED,
+    Notice.Event.WAITLISTED: GroupRegistration.Status.WAITLISTED,
+    Notice.Event.RESCHEDULED: GroupRegistration.Status.REGISTERED,
+    Notice.Event.REMINDER_24H: GroupRegistration.Status.REGISTERED,
+    Notice.Event.REMINDER_1H: GroupRegistration.Status.REGISTERED,
+}
+_REGISTRATION_EVENTS: set[str] = {Notice.Event.REGISTERED, Notice.Event.PROMOTED, Notice.Event.WAITLISTED}
+
+
+def _group_notice_current(notice: Notice, session: GroupSession) -> bool:
+    """False when the notice has been overtaken: the session or the person's place changed."""
+    if notice.event == Notice.Event.CANCELLED:
+        return session.status == GroupSession.Status.CANCELLED
+    if session.status != GroupSession.Status.SCHEDULED:
+        return False
+    registration = session.registrations.filter(participant_id=notice.recipient_id).first()
+    if registration is None or registration.status != _GROUP_NEEDS.get(notice.event):
+        return False
+    if notice.event in _REGISTRATION_EVENTS:
+        return registration.revision == notice.sequence
+    return session.sequence == notice.sequence
+
+
+def _group_notice_send(notice: Notice, session: GroupSession) -> str:
+    if not _group_notice_current(notice, session):
+        return "none"
+    recipient = notice.recipient
+    context = {
+        "notice": notice,
+        "session": session,
+        "recipient": recipient,
+        "url": settings.SITE_URL.rstrip("/") + reverse("booking:group_session", args=[session.pk]),
+    }
+    with translation.override(recipient.language or settings.LANGUAGE_CODE):
+        subject = render_to_string("booking/notices/group_subject.txt", context).strip()
+        if recipient.email:
+            body = render_to_string("booking/notices/group_email.txt", context)
+            message = EmailMessage(subject=subject, body=body, to=[recipient.email])
+            if notice.event != Notice.Event.WAITLISTED:
+                cancel = notice.event == Notice.Event.CANCELLED
+                message.attach(
+                    "session.ics",
+                    group_session_ics(session, cancel=cancel),
+                    f"text/calendar; charset=utf-8; method={'CANCEL' if cancel else 'REQUEST'}",
+                )
+            message.send()
+            return "email"
+        if recipient.phone:
+            text = str(render_to_string("booking/notices/group_sms.txt", context)).strip()
+            get_sms_backend().send(to=recipient.phone, body=text)
+            return "sms"
+    return "none"
+
+
+def _context(notice: Notice, appointment: Appointment) -> dict[str, object]:
     recipient = notice.recipient
     other = appointment.counsellor if recipient.pk == appointment.client_id else appointment.client
     return {
@@ -56,13 +127,17 @@ def _context(notice: Notice) -> dict[str, object]:
 
 def notice_send(notice: Notice) -> str:
     """Send one notice; returns the channel used ("email", "sms" or "none")."""
+    if notice.group_session is not None:
+        return _group_notice_send(notice, notice.group_session)
     appointment = notice.appointment
+    if appointment is None:
+        return "none"
     recipient = notice.recipient
     if notice.event in ACTIVE_ONLY and appointment.status != Appointment.Status.BOOKED:
         return "none"  # cancelled since: no reminder, no stale confirmation
     if notice.sequence != appointment.sequence and notice.event != Notice.Event.CANCELLED:
         return "none"  # superseded by a later change, which has its own notice
-    context = _context(notice)
+    context = _context(notice, appointment)
     with translation.override(recipient.language or settings.LANGUAGE_CODE):
         subject = render_to_string("booking/notices/subject.txt", context).strip()
         if recipient.email:
@@ -91,7 +166,9 @@ def notices_send_pending(*, limit: int = 200) -> int:
         with transaction.atomic():
             notice = (
                 Notice.objects.select_for_update(skip_locked=True, of=("self",))
-                .select_related("appointment__counsellor", "appointment__client", "recipient")
+                .select_related(
+                    "appointment__counsellor", "appointment__client", "group_session", "recipient"
+                )
                 .filter(pk=notice_id, sent_at__isnull=True)
                 .first()
             )
@@ -112,9 +189,10 @@ def notices_send_pending(*, limit: int = 200) -> int:
 
 
 def reminders_queue(*, now: datetime | None = None) -> int:
-    """Queue the reminders that are due: 24 h before, and 1 h before. A reminder the worker
-    missed while down goes out late; once the 1-hour one is due the 24-hour one is skipped.
-    Returns how many appointments have a reminder due (queued now or before)."""
+    """Queue the reminders that are due: 24 h before, and 1 h before, for appointments (both
+    people) and group sessions (registered people). A reminder the worker missed while down goes
+    out late; once the 1-hour one is due the 24-hour one is skipped. Returns how many
+    appointments and sessions have a reminder due (queued now or before)."""
     from booking.tasks import notices_send
 
     now = now or timezone.now()
@@ -125,9 +203,24 @@ def reminders_queue(*, now: datetime | None = None) -> int:
     for appointment in upcoming:
         soon = appointment.start_at - now <= timedelta(hours=1)
         notices += _notices(appointment, Notice.Event.REMINDER_1H if soon else Notice.Event.REMINDER_24H)
+    due = len(notices) // 2
+    registrations = GroupRegistration.objects.filter(
+        status=GroupRegistration.Status.REGISTERED,
+        session__status=GroupSession.Status.SCHEDULED,
+        session__start_at__gt=now,
+        session__start_at__lte=now + timedelta(hours=24),
+    ).values_list("session_id", "participant_id", "session__sequence", "session__start_at")
+    sessions = set()
+    for session_id, participant_id, sequence, start_at in registrations:
+        soon = start_at - now <= timedelta(hours=1)
+        event = Notice.Event.REMINDER_1H if soon else Notice.Event.REMINDER_24H
+        notices.append(
+            Notice(group_session_id=session_id, recipient_id=participant_id, event=event, sequence=sequence)
+        )
+        sessions.add(session_id)
     with transaction.atomic():
         # The unique key drops reminders already queued by an earlier run.
         Notice.objects.bulk_create(notices, ignore_conflicts=True)
         if notices:
             enqueue_on_commit(notices_send)
-    return len(notices) // 2
+    return due + len(sessions)

@@ -1,5 +1,5 @@
-from booking.views import client, counsellor, feed
+from booking.views import client, counsellor, feed, groups
 
 app_name = "booking"
 
-urlpatterns = [*client.urlpatterns, *counsellor.urlpatterns, *feed.urlpatterns]
+urlpatterns = [*client.urlpatterns, *counsellor.urlpatterns, *feed.urlpatterns, *groups.urlpatterns]

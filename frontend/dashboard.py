@@ -183,3 +183,42 @@ def next_appointment_card(user: User) -> Card | None:
         context={"appointment": appointment},
         order=10,
     )
+
+
+@register_card
+def group_sessions_card(user: User) -> Card | None:
+    """Group sessions: the person's next place (or waiting-list entry), else what is on offer
+    in their languages; hosts get the way to offer one."""
+    from django.utils import timezone
+
+    from booking import selectors as booking_selectors
+    from booking.services import group_session_may_host
+
+    now = timezone.now()
+    mine = booking_selectors.group_registration_list_for_participant(user=user, now=now).first()
+    languages = account_selectors.user_language_codes(user=user)
+    offered = 0
+    if mine is None and languages:
+        offered = booking_selectors.group_session_list_upcoming(
+            viewer=None, now=now, language=languages[0]
+        ).count()
+    hosting = group_session_may_host(user)
+    if mine is None and not offered and not hosting:
+        return None
+    return Card(
+        title=_("Group sessions"),
+        template="frontend/cards/group_sessions.html",
+        context={
+            "registration": mine,
+            "offered_text": ngettext(
+                "%(n)d session in %(language)s coming up",
+                "%(n)d sessions in %(language)s coming up",
+                offered,
+            )
+            % {"n": offered, "language": language_name(languages[0])}
+            if offered
+            else "",
+            "hosting": hosting,
+        },
+        order=30,
+    )

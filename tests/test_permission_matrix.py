@@ -109,6 +109,13 @@ POLICY: dict[str, Rule] = {
     "admin:*": Rule({**only(Role.ADMIN), Role.ADMIN: LET_IN}),
     # Counsellors' private calendar feed: the page is theirs; the feed itself is found by
     # its secret token (an unknown token does not exist).
+    "booking:group_sessions": Rule(everyone(OK)),
+    "booking:group_session": Rule(everyone(NOT_FOUND), {"session_id": "999999"}),
+    "booking:group_session_new": Rule(only(Role.COUNSELLOR, Role.COORDINATOR)),
+    "booking:group_session_edit": Rule(signed_in(NOT_FOUND), {"session_id": "999999"}),
+    "booking:group_session_cancel": Rule(everyone(POST_ONLY), {"session_id": "999999"}),
+    "booking:group_register": Rule(everyone(POST_ONLY), {"session_id": "999999"}),
+    "booking:group_unregister": Rule(everyone(POST_ONLY), {"session_id": "999999"}),
     "booking:feed_settings": Rule(only(Role.COUNSELLOR)),
     "booking:feed_rotate": Rule(everyone(POST_ONLY)),
     "booking:feed_revoke": Rule(everyone(POST_ONLY)),

@@ -17,9 +17,20 @@ from booking.services.availability import (
     time_ranges_check,
     weekly_rules_set,
 )
+from booking.services.groups import (
+    GROUP_DURATIONS,
+    group_register,
+    group_session_cancel,
+    group_session_create,
+    group_session_may_host,
+    group_session_may_manage,
+    group_session_update,
+    group_unregister,
+)
 
 __all__ = [
     "ALLOWED_DURATIONS",
+    "GROUP_DURATIONS",
     "BookingError",
     "BookingResult",
     "appointment_book",
@@ -28,6 +39,13 @@ __all__ = [
     "appointment_reschedule",
     "date_override_clear",
     "date_override_set",
+    "group_register",
+    "group_session_cancel",
+    "group_session_create",
+    "group_session_may_host",
+    "group_session_may_manage",
+    "group_session_update",
+    "group_unregister",
     "schedule_update",
     "schedules_refresh_next_free",
     "time_ranges_check",

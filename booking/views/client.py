@@ -450,6 +450,9 @@ def appointment_list(request: HttpRequest) -> HttpResponse:
         {
             "upcoming": list(mine.filter(active).order_by("start_at")),
             "past": list(mine.exclude(active).order_by("-start_at")[:50]),
+            "sessions": list(
+                selectors.group_registration_list_for_participant(user=request.user, now=now)  # type: ignore[arg-type]
+            ),
             "zone": request.user.time_zone,  # type: ignore[union-attr]
         },
     )
