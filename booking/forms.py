@@ -78,3 +78,23 @@ class CancelForm(forms.Form):
         max_length=300,
         widget=forms.Textarea(attrs={"rows": 2}),
     )
+
+
+class MoveForm(forms.Form):
+    """Confirm a new time for an appointment. The counsellor says why (the client is told);
+    a client may."""
+
+    reason = forms.CharField(
+        label=_("Why a new time? (you can leave this empty)"),
+        required=False,
+        max_length=300,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+    def __init__(self, *args: Any, reason_required: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if reason_required:
+            field = self.fields["reason"]
+            field.required = True
+            field.label = _("Why a new time? (the client is told)")
+            field.error_messages["required"] = _("Please write why the appointment needs a new time.")

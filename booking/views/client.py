@@ -21,7 +21,7 @@ from accounts.models import User
 from accounts.reference import Topic, country_name, language_name, zone_for
 from accounts.selectors import user_language_codes
 from booking import selectors, services
-from booking.forms import BookForm, CancelForm, DirectoryFilterForm
+from booking.forms import BookForm, CancelForm, DirectoryFilterForm, MoveForm
 from booking.models import Appointment, Modality
 from booking.services import BookingError
 from booking.slots import Slot, iso_utc
@@ -97,6 +97,14 @@ def _appointment_to_move(request: HttpRequest, counsellor: User) -> Appointment 
     if appointment.counsellor_id != counsellor.pk:
         raise Http404
     return appointment
+
+
+def _other_zone(viewer: User | None, counsellor: User, moving: Appointment | None) -> str:
+    """The zone shown beside the viewer's: the counsellor's, or the client's for a counsellor
+    who moves an appointment."""
+    if moving is not None and viewer is not None and viewer.pk == counsellor.pk:
+        return moving.client.time_zone
+    return counsellor.time_zone
 
 
 def _counsellor_url(counsellor: User, **params: object) -> str:
@@ -290,6 +298,7 @@ def counsellor_detail(request: HttpRequest, counsellor_id: int) -> HttpResponse:
             "closed": closed,
             "moving": moving,
             "zone": _viewer_zone(request),
+            "other_zone": _other_zone(viewer, counsellor, moving),
             "days_shown": DAYS_SHOWN,
         },
     )
@@ -351,20 +360,28 @@ def book(request: HttpRequest, counsellor_id: int) -> HttpResponse:
         "duration": duration,
         "moving": moving,
         "zone": user.time_zone,
+        "other_zone": _other_zone(user, counsellor, moving),
         "back_url": _counsellor_url(
             counsellor, duration=duration, modality=modality, reschedule=moving.pk if moving else None
         ),
     }
     error: BookingError | None = None
-    form: BookForm | None = None
+    form: BookForm | MoveForm | None = None
     if moving is not None:
-        if request.method == "POST":
+        by_counsellor = moving.counsellor_id == user.pk
+        form = MoveForm(request.POST if request.method == "POST" else None, reason_required=by_counsellor)
+        if request.method == "POST" and form.is_valid():
             try:
-                services.appointment_reschedule(appointment=moving, by=user, start_at=start)
+                services.appointment_reschedule(
+                    appointment=moving, by=user, start_at=start, reason=form.cleaned_data["reason"]
+                )
             except BookingError as failure:
                 error = failure
             else:
-                messages.success(request, _("Your appointment is moved to the new time."))
+                if by_counsellor:
+                    messages.success(request, _("The appointment is moved. The client is told."))
+                else:
+                    messages.success(request, _("Your appointment is moved to the new time."))
                 return redirect("booking:appointment", moving.pk)
     else:
         profile = getattr(counsellor, "counsellor_profile", None)

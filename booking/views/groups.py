@@ -159,7 +159,9 @@ def session_new(request: HttpRequest) -> HttpResponse:
     host: User = request.user  # type: ignore[assignment]
     zone = zone_for(host.time_zone)
     languages = user_language_codes(user=host)
-    form = GroupSessionForm(request.POST or None, zone=zone, languages=languages)
+    form = GroupSessionForm(
+        request.POST if request.method == "POST" else None, zone=zone, languages=languages
+    )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -196,7 +198,7 @@ def session_edit(request: HttpRequest, session_id: int) -> HttpResponse:
         messages.error(request, _("This session can no longer be changed."))
         return redirect("booking:group_session", session.pk)
     form = GroupSessionForm(
-        request.POST or None,
+        request.POST if request.method == "POST" else None,
         initial=GroupSessionForm.initial_for(session, zone),
         zone=zone,
         languages=[],

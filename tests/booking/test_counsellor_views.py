@@ -449,3 +449,35 @@ def test_the_today_card_counts_todays_appointments_and_names_the_next(
 
     assert "2 appointments today" in page
     assert "12:00\u202fPM</strong> · Farid" in page
+
+
+def test_the_agenda_offers_another_time_for_upcoming_appointments(client_for, kabul_counsellor, berlin_client):
+    appointment = book(berlin_client, kabul_counsellor, NINE_KABUL + timedelta(days=1))
+
+    html = item_html(client_for(kabul_counsellor).get(reverse("booking:agenda")), appointment)
+
+    assert f"/counsellors/{kabul_counsellor.pk}/?reschedule={appointment.pk}" in html
+
+
+def test_a_counsellor_moves_an_appointment_with_a_reason_the_client_is_told(
+    client_for, kabul_counsellor, berlin_client
+):
+    appointment = book(berlin_client, kabul_counsellor, NINE_KABUL + timedelta(days=1))
+    new_start = NINE_KABUL + timedelta(days=1, hours=2)
+    url = reverse("booking:book", args=[kabul_counsellor.pk])
+    query = f"?start={new_start.isoformat()}&reschedule={appointment.pk}"
+    browser = client_for(kabul_counsellor)
+
+    page = browser.get(url + query).content.decode()
+    assert "8:30" in page  # the client's Berlin time beside the counsellor's 11:00 in Kabul
+
+    refused = browser.post(url + query, {"reason": ""})
+    assert "Please write why" in refused.content.decode()
+    appointment.refresh_from_db()
+    assert appointment.start_at == NINE_KABUL + timedelta(days=1)
+
+    browser.post(url + query, {"reason": "I have a training that morning."})
+    appointment.refresh_from_db()
+    assert appointment.start_at == new_start
+    assert appointment.reschedule_reason == "I have a training that morning."
+    assert appointment.notices.filter(event="rescheduled", recipient=berlin_client).exists()
