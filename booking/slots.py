@@ -149,11 +149,16 @@ def free_slots(
     day = earliest.astimezone(zone).date() - timedelta(days=1)
     last_day = latest.astimezone(zone).date() + timedelta(days=1)
     while day <= last_day:
-        if per_day[day] < availability.max_per_day:
+        # A local day that is over before `earliest` has nothing to offer (the day before the
+        # window, and days inside the minimum notice): skip it without making its candidates.
+        over = datetime.combine(day + timedelta(days=1), time(0), tzinfo=zone) <= earliest
+        if not over and per_day[day] < availability.max_per_day:
             # One local day's starts are later than the previous day's: order holds across days.
             candidates = {s for s in _candidates(availability, day, duration) if earliest <= s.start < latest}
-            free.extend(slot for slot in sorted(candidates) if is_free(slot))
-            if limit is not None and len(free) >= limit:
-                return free[:limit]
+            for slot in sorted(candidates):
+                if is_free(slot):
+                    free.append(slot)
+                    if limit is not None and len(free) >= limit:
+                        return free
         day += timedelta(days=1)
     return free

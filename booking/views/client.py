@@ -9,7 +9,7 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db.models import F, Q, prefetch_related_objects
+from django.db.models import F, Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import URLPattern, path, reverse
@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.models import User
-from accounts.reference import Topic, country_name, language_name, zone_for
+from accounts.reference import Topic, language_name, zone_for
 from accounts.selectors import user_language_codes
 from booking import selectors, services
 from booking.forms import BookForm, CancelForm, DirectoryFilterForm, MoveForm
@@ -139,37 +139,6 @@ def _links(
     ]
 
 
-@dataclass
-class CounsellorCard:
-    """What the directory and the profile page show about one counsellor (names in the
-    viewer's language)."""
-
-    user: User
-    languages: list[str]
-    countries: list[str]
-    topics: list[str]
-    bio: str
-    organisation: str
-    paused: bool
-    next_slot: Slot | None = None
-    url: str = ""
-
-
-def _card(counsellor: User, *, next_slot: Slot | None = None, url: str = "") -> CounsellorCard:
-    profile = getattr(counsellor, "counsellor_profile", None)
-    return CounsellorCard(
-        user=counsellor,
-        languages=[language_name(lang.code) for lang in counsellor.languages.all()],
-        countries=[country_name(c.country) for c in profile.countries.all()] if profile else [],
-        topics=[Topic(t.topic).label for t in profile.topics.all()] if profile else [],
-        bio=profile.bio if profile else "",
-        organisation=counsellor.organisation.name if counsellor.organisation else "",
-        paused=profile is None or not profile.accepting_new_clients,
-        next_slot=next_slot,
-        url=url,
-    )
-
-
 def _shared_languages(client: User, counsellor: User) -> list[str]:
     """Languages both speak, the client's favourite first; else all the counsellor speaks
     (the client can ask for an interpreter)."""
@@ -207,18 +176,15 @@ def directory(request: HttpRequest) -> HttpResponse:
         F("schedule__next_free_at").asc(nulls_last=True), "display_name", "pk"
     )
     page = Paginator(counsellors, PER_PAGE).get_page(request.GET.get("page"))
-    prefetch_related_objects(page.object_list, *selectors.COUNSELLOR_CARD_RELATED)
+    shown = list(page.object_list)
     next_slots = selectors.next_free_slot_map(
-        counsellors=list(page.object_list), now=timezone.now(), horizon_days=DAYS_SHOWN, client=viewer
+        counsellors=shown, now=timezone.now(), horizon_days=DAYS_SHOWN, client=viewer
     )
-    cards = [
-        _card(
-            c,
-            next_slot=next_slots[c.pk][0] if c.pk in next_slots else None,
-            url=_counsellor_url(c, modality=modality),
-        )
-        for c in page.object_list
-    ]
+    cards = selectors.counsellor_cards(counsellors=shown)
+    for card in cards:
+        found = next_slots.get(card.user.pk)
+        card.next_slot = found[0] if found else None
+        card.url = _counsellor_url(card.user, modality=modality)
     return render(
         request,
         "booking/directory.html",
@@ -254,7 +220,7 @@ def counsellor_detail(request: HttpRequest, counsellor_id: int) -> HttpResponse:
         asked = _positive_int(request.GET.get("duration"))
         duration = asked if asked in durations else (durations[0] if durations else None)
     modality = _modality(request.GET.get("modality"))
-    card = _card(counsellor)
+    (card,) = selectors.counsellor_cards(counsellors=[counsellor])
 
     # A counsellor who takes no new clients still sees the people they already help.
     closed = (
@@ -355,7 +321,7 @@ def book(request: HttpRequest, counsellor_id: int) -> HttpResponse:
     client = moving.client if moving is not None else user
     context: dict[str, object] = {
         "counsellor": counsellor,
-        "card": _card(counsellor),
+        "card": selectors.counsellor_cards(counsellors=[counsellor])[0],
         "start": start,
         "duration": duration,
         "moving": moving,

@@ -26,10 +26,6 @@ from accounts.reference import locale_for, zone_for
 register = template.Library()
 
 
-def _locale() -> Locale:
-    return locale_for(get_language() or "en")
-
-
 @lru_cache(maxsize=64)
 def _day_pattern(locale: Locale) -> str:
     # The language's best pattern for "weekday, day and month" (CLDR skeleton MMMMEEEEd);
@@ -39,30 +35,52 @@ def _day_pattern(locale: Locale) -> str:
     return str(skeletons[key].pattern)
 
 
+# Formatting through CLDR is slow and lists repeat the same few instants (every counsellor
+# free at 09:00 tomorrow), so results are kept per (instant, zone, language).
+@lru_cache(maxsize=4096)
+def _day(moment: datetime, zone: str, language: str) -> str:
+    locale = locale_for(language)
+    return format_datetime(moment, _day_pattern(locale), tzinfo=zone_for(zone), locale=locale)
+
+
+@lru_cache(maxsize=4096)
+def _clock(moment: datetime, zone: str, language: str) -> str:
+    return format_time(moment, "short", tzinfo=zone_for(zone), locale=locale_for(language))
+
+
+@lru_cache(maxsize=64)
+def _joiner(language: str) -> str:
+    # The language's own way of joining a date and a time ("{1}, {0}", "{1}، {0}", "{1} {0}").
+    return str(get_datetime_format("medium", locale=locale_for(language))).replace("'", "")
+
+
+@lru_cache(maxsize=1024)
+def _city(zone: str, language: str) -> str:
+    return get_timezone_location(zone_for(zone), locale=locale_for(language), return_city=True)
+
+
 @register.filter
 def day(moment: datetime | None, zone: str) -> str:
     if moment is None:
         return ""
-    locale = _locale()
-    return format_datetime(moment, _day_pattern(locale), tzinfo=zone_for(zone), locale=locale)
+    return _day(moment, zone, get_language() or "en")
 
 
 @register.filter
 def clock(moment: datetime | None, zone: str) -> str:
     if moment is None:
         return ""
-    return format_time(moment, "short", tzinfo=zone_for(zone), locale=_locale())
+    return _clock(moment, zone, get_language() or "en")
 
 
 @register.filter
 def when(moment: datetime | None, zone: str) -> str:
     if moment is None:
         return ""
-    # The language's own way of joining a date and a time ("{1}, {0}", "{1}، {0}", "{1} {0}").
-    pattern = str(get_datetime_format("medium", locale=_locale())).replace("'", "")
-    return pattern.format(clock(moment, zone), day(moment, zone))
+    language = get_language() or "en"
+    return _joiner(language).format(_clock(moment, zone, language), _day(moment, zone, language))
 
 
 @register.filter
 def zone_city(zone: str) -> str:
-    return get_timezone_location(zone_for(zone), locale=_locale(), return_city=True)
+    return _city(zone or "UTC", get_language() or "en")
