@@ -162,3 +162,54 @@ def free_slots(
                         return free
         day += timedelta(days=1)
     return free
+
+
+def _constant_offset_pieces(day: date, zone: ZoneInfo) -> list[tuple[datetime, datetime, timedelta]]:
+    """The local `day` as UTC intervals in which the zone's offset does not change, each with
+    that offset: one interval on almost every day, two on a day when the clocks change."""
+    start = datetime.combine(day, time(0), tzinfo=zone).astimezone(UTC)
+    end = datetime.combine(day + timedelta(days=1), time(0), tzinfo=zone).astimezone(UTC)
+    steady = _steady_offset(day, zone)
+    if steady is not None:
+        return [(start, end, steady)]
+
+    def offset_at(moment: datetime) -> timedelta:
+        return moment.astimezone(zone).utcoffset() or timedelta(0)
+
+    before, last = offset_at(start), end - timedelta(seconds=1)
+    if offset_at(last) == before:
+        return [(start, end, before)]
+    # Bisect to the second of the change (zones change on whole seconds; 17 steps for a day).
+    low, high = start, last
+    while high - low > timedelta(seconds=1):
+        middle = (low + (high - low) / 2).replace(microsecond=0)
+        if offset_at(middle) == before:
+            low = middle
+        else:
+            high = middle
+    return [(start, high, before), (high, end, offset_at(high))]
+
+
+def open_time(availability: Availability, *, window_start: datetime, window_end: datetime) -> timedelta:
+    """How long the counsellor is open within [window_start, window_end): the real time during
+    which their own clock shows a time inside one of that day's ranges (weekly rules, or the
+    date's override). Clocks that jump forward make a range across the jump shorter by the
+    skipped hour; clocks that fall back make it longer by the repeated hour. Buffers, notice,
+    horizon and booked times play no part: this is the time offered, not the time still free."""
+    zone = availability.zone
+    total = timedelta(0)
+    day = window_start.astimezone(zone).date()
+    last_day = window_end.astimezone(zone).date()
+    while day <= last_day:
+        ranges = ranges_for(availability, day)
+        if ranges:
+            for piece_start, piece_end, offset in _constant_offset_pieces(day, zone):
+                for start_wall, end_wall in ranges:
+                    # While the offset holds, an instant's wall-clock time is instant + offset.
+                    low = (datetime.combine(day, start_wall) - offset).replace(tzinfo=UTC)
+                    high = (datetime.combine(day, end_wall) - offset).replace(tzinfo=UTC)
+                    low, high = max(low, piece_start, window_start), min(high, piece_end, window_end)
+                    if high > low:
+                        total += high - low
+        day += timedelta(days=1)
+    return total

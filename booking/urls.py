@@ -1,5 +1,11 @@
-from booking.views import client, counsellor, feed, groups
+from booking.views import client, coordinator, counsellor, feed, groups
 
 app_name = "booking"
 
-urlpatterns = [*client.urlpatterns, *counsellor.urlpatterns, *feed.urlpatterns, *groups.urlpatterns]
+urlpatterns = [
+    *client.urlpatterns,
+    *counsellor.urlpatterns,
+    *coordinator.urlpatterns,
+    *feed.urlpatterns,
+    *groups.urlpatterns,
+]

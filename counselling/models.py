@@ -2,6 +2,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 
 class Conversation(models.Model):
@@ -24,3 +25,52 @@ class Conversation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.client} ↔ {self.counsellor}"
+
+
+class Reassignment(models.Model):
+    """A coordinator moved a client from one counsellor of their organisation to another.
+
+    Nothing of the old relationship is deleted: the old conversation and every past appointment
+    stay (history). The client is told once; `notified_at` records when."""
+
+    client = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="reassignments"
+    )
+    from_counsellor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    to_counsellor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    # For the organisation's records; never sent to the client.
+    reason = models.CharField(_("reason"), max_length=500)
+    created_at = models.DateTimeField(default=timezone.now)
+    notified_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["client", "created_at"], name="reassignment_client_created")]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(from_counsellor=F("to_counsellor")), name="reassignment_other_counsellor"
+            ),
+            models.CheckConstraint(condition=~Q(client=F("to_counsellor")), name="reassignment_two_people"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.client}: {self.from_counsellor} → {self.to_counsellor}"
+
+
+class ReassignedAppointment(models.Model):
+    """What a reassignment did to one upcoming appointment: cancelled, and booked again at the
+    same time with the new counsellor (`new`), or only cancelled (`new` empty: the new
+    counsellor was not free then, and the client is asked to choose another time)."""
+
+    reassignment = models.ForeignKey(Reassignment, on_delete=models.CASCADE, related_name="appointments")
+    old = models.OneToOneField("booking.Appointment", on_delete=models.PROTECT, related_name="reassigned")
+    new = models.OneToOneField(
+        "booking.Appointment", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["old__start_at"]
+
+    def __str__(self) -> str:
+        return f"#{self.old_id} → {f'#{self.new_id}' if self.new_id else 'cancelled'}"

@@ -1,7 +1,13 @@
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
 
-from accounts.models import User
-from counselling.models import Conversation
+from accounts.models import Role, User
+from config.celery import enqueue_on_commit
+from counselling.models import Conversation, ReassignedAppointment, Reassignment
+
+REASON_MAX_LENGTH = 500
 
 
 def conversation_get_or_create(*, client: User, counsellor: User) -> Conversation:
@@ -14,3 +20,114 @@ def conversation_get_or_create(*, client: User, counsellor: User) -> Conversatio
             return Conversation.objects.create(client=client, counsellor=counsellor)
     except IntegrityError:
         return Conversation.objects.get(client=client, counsellor=counsellor)
+
+
+def _check_reassignment(
+    *, by: User, client: User, from_counsellor: User, to_counsellor: User, reason: str
+) -> None:
+    """Every refusal, with the argument it is about (forms show it next to that field)."""
+    if not by.has_role(Role.COORDINATOR):
+        raise ValidationError(_("Only coordinators can give a client another counsellor."))
+    organisation_id = by.organisation_id
+    if organisation_id is None:
+        raise ValidationError(
+            _("Your account is not linked to an organisation. Please ask an administrator to add you to one.")
+        )
+    if from_counsellor.organisation_id != organisation_id or not from_counsellor.has_role(Role.COUNSELLOR):
+        raise ValidationError(
+            {
+                "from_counsellor": _("%(name)s is not a counsellor of your organisation.")
+                % {"name": from_counsellor.display_name}
+            }
+        )
+    if to_counsellor.organisation_id != organisation_id or not to_counsellor.has_role(Role.COUNSELLOR):
+        raise ValidationError(
+            {
+                "to_counsellor": _("%(name)s is not a counsellor of your organisation.")
+                % {"name": to_counsellor.display_name}
+            }
+        )
+    if to_counsellor.pk == from_counsellor.pk:
+        raise ValidationError(
+            {"to_counsellor": _("The client already has this counsellor. Choose another one.")}
+        )
+    if not to_counsellor.is_active:
+        raise ValidationError(
+            {
+                "to_counsellor": _("%(name)s no longer works on Passage. Choose another counsellor.")
+                % {"name": to_counsellor.display_name}
+            }
+        )
+    if to_counsellor.pk == client.pk:
+        raise ValidationError({"to_counsellor": _("Nobody can be their own counsellor.")})
+    if not Conversation.objects.filter(client=client, counsellor=from_counsellor).exists():
+        raise ValidationError(
+            {
+                "from_counsellor": _("%(client)s is not a client of %(name)s.")
+                % {"client": client.display_name, "name": from_counsellor.display_name}
+            }
+        )
+    if not reason:
+        raise ValidationError({"reason": _("Write why the client changes counsellor.")})
+    if len(reason) > REASON_MAX_LENGTH:
+        raise ValidationError({"reason": _("Write at most %(n)d characters.") % {"n": REASON_MAX_LENGTH}})
+
+
+@transaction.atomic
+def client_reassign(
+    *, by: User, client: User, from_counsellor: User, to_counsellor: User, reason: str
+) -> Reassignment:
+    """A coordinator gives a client another counsellor of the same organisation: the client keeps
+    their old conversation and past appointments, gets a conversation with the new counsellor,
+    their upcoming appointments move to the new counsellor (or are cancelled when the new
+    counsellor is not free then), and they are told once, after commit."""
+    # booking's services import this module (conversation_get_or_create): import them here.
+    from booking.models import Appointment
+    from booking.services import BookingError, appointment_transfer
+    from booking.services.appointments import booking_locks
+    from counselling.tasks import reassignment_notify
+
+    reason = reason.strip()
+    _check_reassignment(
+        by=by, client=client, from_counsellor=from_counsellor, to_counsellor=to_counsellor, reason=reason
+    )
+    # One reassignment of a client at a time, and none while one of them books (same locks).
+    booking_locks(counsellor_ids=(from_counsellor.pk, to_counsellor.pk), client_id=client.pk)
+    latest = Reassignment.objects.filter(client=client).order_by("-created_at", "-pk").first()
+    if latest is not None and (latest.from_counsellor_id, latest.to_counsellor_id) == (
+        from_counsellor.pk,
+        to_counsellor.pk,
+    ):
+        # A second tap on the button, or two coordinators at once: the client is told once.
+        raise ValidationError(
+            {
+                NON_FIELD_ERRORS: _("%(client)s has already moved from %(old)s to %(new)s.")
+                % {
+                    "client": client.display_name,
+                    "old": from_counsellor.display_name,
+                    "new": to_counsellor.display_name,
+                }
+            }
+        )
+    conversation_get_or_create(client=client, counsellor=to_counsellor)
+    reassignment = Reassignment.objects.create(
+        client=client,
+        from_counsellor=from_counsellor,
+        to_counsellor=to_counsellor,
+        by=by,
+        reason=reason,
+    )
+    upcoming = Appointment.objects.filter(
+        client=client,
+        counsellor=from_counsellor,
+        status=Appointment.Status.BOOKED,
+        start_at__gt=timezone.now(),
+    ).order_by("start_at")
+    for appointment in list(upcoming):
+        try:
+            new = appointment_transfer(appointment=appointment, to_counsellor=to_counsellor, by=by)
+        except BookingError as error:
+            raise ValidationError(error.message) from None
+        ReassignedAppointment.objects.create(reassignment=reassignment, old=appointment, new=new)
+    enqueue_on_commit(reassignment_notify, reassignment.pk)
+    return reassignment

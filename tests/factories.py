@@ -51,6 +51,8 @@ def make_bookable_counsellor(
     languages: tuple[str, ...] = ("en", "yo"),
     hours: tuple[int, int] = (9, 17),
     durations: tuple[int, ...] = (30, 60),
+    organisation: Organisation | None = None,
+    display_name: str | None = None,
     **schedule: int,
 ) -> User:
     """A counsellor available every day from hours[0] to hours[1] local time."""
@@ -58,7 +60,10 @@ def make_bookable_counsellor(
 
     from booking import services as booking
 
-    counsellor = make_user(Role.COUNSELLOR, time_zone=time_zone, languages=list(languages))
+    names = {"display_name": display_name} if display_name else {}
+    counsellor = make_user(
+        Role.COUNSELLOR, time_zone=time_zone, languages=list(languages), organisation=organisation, **names
+    )
     services.counsellor_profile_update(
         user=counsellor, bio="", accepting_new_clients=True, countries=["NG"], topics=["return"]
     )

@@ -95,6 +95,16 @@ POLICY: dict[str, Rule] = {
     ),
     "booking:mark": Rule({**only(Role.COUNSELLOR), Role.COUNSELLOR: POST_ONLY}),
     "booking:counsellor_cancel": Rule({**only(Role.COUNSELLOR), Role.COUNSELLOR: POST_ONLY}),
+    # Coordinators' pages about their own organisation; a client outside it does not exist.
+    "booking:org_appointments": Rule(only(Role.COORDINATOR)),
+    "booking:org_utilisation": Rule(only(Role.COORDINATOR)),
+    "booking:org_clients": Rule(only(Role.COORDINATOR)),
+    "booking:org_client": Rule(
+        {**only(Role.COORDINATOR), Role.COORDINATOR: NOT_FOUND}, {"client_id": "999999"}
+    ),
+    "booking:org_reassign": Rule(
+        {**only(Role.COORDINATOR), Role.COORDINATOR: POST_ONLY}, {"client_id": "999999"}
+    ),
     # Booking, client side: anyone may browse counsellors; booking and appointments need an
     # account; an appointment exists only for its two people (no such counsellor/appointment: 404).
     "booking:directory": Rule(everyone(OK)),

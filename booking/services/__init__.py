@@ -27,6 +27,7 @@ from booking.services.groups import (
     group_session_update,
     group_unregister,
 )
+from booking.services.transfer import appointment_transfer
 
 __all__ = [
     "ALLOWED_DURATIONS",
@@ -37,6 +38,7 @@ __all__ = [
     "appointment_cancel",
     "appointment_mark",
     "appointment_reschedule",
+    "appointment_transfer",
     "date_override_clear",
     "date_override_set",
     "group_register",

@@ -2,7 +2,7 @@
 on every database, plus exclusion constraints on PostgreSQL (migration 0002)."""
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -39,12 +39,18 @@ class BookingResult:
     created: bool
 
 
-def _lock(namespace: int, key: int) -> None:
-    # PostgreSQL: simultaneous bookings of one counsellor queue here instead of deadlocking on
-    # the exclusion constraint's index. SQLite's IMMEDIATE transactions already serialise writers.
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [namespace, key])
+def booking_locks(*, counsellor_ids: Iterable[int], client_id: int) -> None:
+    """Serialise changes of these counsellors' and this client's appointments until the
+    transaction ends. PostgreSQL: advisory locks, so that simultaneous bookings queue here instead
+    of deadlocking on the exclusion constraints' index; always counsellors in id order, then the
+    client, so that two changes never wait on each other in a circle. SQLite's IMMEDIATE
+    transactions already serialise writers."""
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        for counsellor_id in sorted(set(counsellor_ids)):
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [_LOCK_COUNSELLOR, counsellor_id])
+        cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [_LOCK_CLIENT, client_id])
 
 
 def _next_slots(*, counsellor: User, client: User, after: datetime, duration: int) -> list[Slot]:
@@ -125,8 +131,7 @@ def appointment_book(
     )
     try:
         with transaction.atomic():
-            _lock(_LOCK_COUNSELLOR, counsellor.pk)
-            _lock(_LOCK_CLIENT, client.pk)
+            booking_locks(counsellor_ids=[counsellor.pk], client_id=client.pk)
             if not _slot_is_free(counsellor=counsellor, client=client, start_at=start_at, duration=duration):
                 raise BookingError(
                     "slot_taken",
@@ -215,8 +220,7 @@ def appointment_reschedule(
         raise BookingError("invalid_time", _("The time must include its time zone."))
     try:
         with transaction.atomic():
-            _lock(_LOCK_COUNSELLOR, appointment.counsellor_id)
-            _lock(_LOCK_CLIENT, appointment.client_id)
+            booking_locks(counsellor_ids=[appointment.counsellor_id], client_id=appointment.client_id)
             current = (
                 Appointment.objects.select_for_update(of=("self",))
                 .select_related("counsellor__organisation", "client")

@@ -163,6 +163,11 @@ CELERY_BEAT_SCHEDULE = {
     "booking-next-free": {"task": "booking.tasks.schedule_next_free_refresh", "schedule": 10 * 60},
     # Notices are sent at once after commit; this catches any queued while the broker was down.
     "booking-notices": {"task": "booking.tasks.notices_send", "schedule": 60},
+    # Likewise for the message telling a client about their new counsellor.
+    "counselling-reassignment-notices": {
+        "task": "counselling.tasks.reassignments_notify",
+        "schedule": 5 * 60,
+    },
     "accounts-clear-expired-sessions": {
         "task": "accounts.tasks.sessions_clear_expired",
         "schedule": 60 * 60,

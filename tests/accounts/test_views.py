@@ -111,3 +111,15 @@ def test_the_language_switcher_refuses_an_unknown_language_and_a_foreign_next_ur
         reverse("accounts:language_set"), {"language": "de", "next": "https://evil.example/"}
     )
     assert response["Location"] == "/"
+
+
+def test_after_a_failed_form_post_the_language_switcher_returns_to_the_form_page(client_for, counsellor):
+    # A page shown in answer to a post may live at an address that takes posts only (the
+    # reassignment form, for one): the switcher goes back to where the form was instead.
+    form_page = "http://testserver" + reverse("booking:group_session_new")
+    response = client_for(counsellor).post(
+        reverse("booking:group_session_new"), {"title": ""}, HTTP_REFERER=form_page
+    )
+    html = response.content.decode()
+
+    assert f'name="next" value="{form_page}"' in html

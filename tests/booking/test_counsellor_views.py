@@ -451,7 +451,9 @@ def test_the_today_card_counts_todays_appointments_and_names_the_next(
     assert "12:00\u202fPM</strong> · Farid" in page
 
 
-def test_the_agenda_offers_another_time_for_upcoming_appointments(client_for, kabul_counsellor, berlin_client):
+def test_the_agenda_offers_another_time_for_upcoming_appointments(
+    client_for, kabul_counsellor, berlin_client
+):
     appointment = book(berlin_client, kabul_counsellor, NINE_KABUL + timedelta(days=1))
 
     html = item_html(client_for(kabul_counsellor).get(reverse("booking:agenda")), appointment)

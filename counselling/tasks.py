@@ -1,0 +1,15 @@
+from celery import shared_task
+
+from counselling.notifications import reassignment_notify_once, reassignments_notify_pending
+
+
+@shared_task(acks_late=True)  # type: ignore[untyped-decorator]
+def reassignment_notify(reassignment_id: int) -> bool:
+    """Tell the client about their new counsellor (safe to run twice: sent once)."""
+    return reassignment_notify_once(reassignment_id=reassignment_id)
+
+
+@shared_task(acks_late=True)  # type: ignore[untyped-decorator]
+def reassignments_notify() -> int:
+    """Send the reassignment messages still waiting (queued while the broker was down)."""
+    return reassignments_notify_pending()
