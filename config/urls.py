@@ -34,5 +34,6 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("accounts/", include("allauth.urls")),
     path("", include("booking.urls")),
+    path("", include("counselling.urls")),
     path("", include("frontend.urls")),
 ]

@@ -27,6 +27,63 @@ class Conversation(models.Model):
         return f"{self.client} ↔ {self.counsellor}"
 
 
+class Participant(models.Model):
+    """Someone in a conversation: its client, its counsellor, or an interpreter a coordinator
+    added. Only participants read and write; what each has read is kept here."""
+
+    class Role(models.TextChoices):
+        CLIENT = "client", _("Client")
+        COUNSELLOR = "counsellor", _("Counsellor")
+        INTERPRETER = "interpreter", _("Interpreter")
+
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="participants")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="participations"
+    )
+    role = models.CharField(max_length=12, choices=Role.choices)
+    joined_at = models.DateTimeField(default=timezone.now)
+    # Messages sent before this instant are not shown to this participant (an interpreter sees
+    # no earlier history unless the client agrees); None: the whole conversation.
+    sees_history_from = models.DateTimeField(null=True, blank=True)
+    removed_at = models.DateTimeField(null=True, blank=True)
+    # Ids of the last message this participant's devices received and read (never go back).
+    last_delivered_id = models.PositiveBigIntegerField(default=0)
+    last_read_id = models.PositiveBigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["conversation", "user"], name="participant_once"),
+            models.CheckConstraint(
+                condition=Q(role__in=["client", "counsellor", "interpreter"]), name="participant_role_known"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} ({self.role}) in {self.conversation_id}"
+
+
+class Message(models.Model):
+    """One message. Its id is the server's order of the conversation; `client_id` is the id the
+    sender's device gave it, so that sending it again after a network drop changes nothing."""
+
+    id = models.BigAutoField(primary_key=True)
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="messages")
+    sender = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    client_id = models.UUIDField()
+    body = models.TextField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [models.Index(fields=["conversation", "id"], name="message_conversation_order")]
+        constraints = [
+            models.UniqueConstraint(fields=["conversation", "sender", "client_id"], name="message_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"message {self.pk} in {self.conversation_id}"
+
+
 class Reassignment(models.Model):
     """A coordinator moved a client from one counsellor of their organisation to another.
 

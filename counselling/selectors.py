@@ -1,7 +1,8 @@
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Count, F, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 
 from accounts.models import Organisation, User
-from counselling.models import ReassignedAppointment, Reassignment
+from counselling.models import Message, Participant, ReassignedAppointment, Reassignment
 
 
 def reassignment_list_for_organisation_client(
@@ -22,4 +23,96 @@ def reassignment_list_for_organisation_client(
             )
         )
         .order_by("-created_at", "-pk")
+    )
+
+
+# --- Conversations and messages ---------------------------------------------------------------
+
+
+def participant_get(*, user: User, conversation_id: int) -> Participant | None:
+    """The user's active place in a conversation, with the conversation and its two people;
+    None when they are not (or no longer) in it."""
+    return (
+        Participant.objects.filter(
+            user=user, conversation_id=conversation_id, removed_at__isnull=True, user__is_active=True
+        )
+        .select_related("conversation__client", "conversation__counsellor")
+        .first()
+    )
+
+
+def _visible(participant: Participant) -> Q:
+    if participant.sees_history_from is None:
+        return Q()
+    return Q(created_at__gte=participant.sees_history_from)
+
+
+def message_page(
+    *, participant: Participant, before_id: int | None = None, limit: int = 30
+) -> tuple[list[Message], bool]:
+    """The `limit` messages before `before_id` (the latest when None), oldest first, that this
+    participant may see; and whether there are earlier ones."""
+    messages = Message.objects.filter(_visible(participant), conversation_id=participant.conversation_id)
+    if before_id is not None:
+        messages = messages.filter(id__lt=before_id)
+    page = list(messages.select_related("sender").order_by("-id")[: limit + 1])
+    return list(reversed(page[:limit])), len(page) > limit
+
+
+def message_list_after(*, participant: Participant, after_id: int, limit: int = 200) -> list[Message]:
+    """What a participant missed: the messages after `after_id`, in order (for a reconnect)."""
+    return list(
+        Message.objects.filter(
+            _visible(participant), conversation_id=participant.conversation_id, id__gt=after_id
+        )
+        .select_related("sender")
+        .order_by("id")[:limit]
+    )
+
+
+def others_read_up_to(*, participant: Participant) -> int:
+    """The furthest message every other participant has read (for "read" ticks)."""
+    positions = Participant.objects.filter(
+        conversation_id=participant.conversation_id, removed_at__isnull=True
+    ).exclude(pk=participant.pk)
+    return min(positions.values_list("last_read_id", flat=True), default=0)
+
+
+def conversation_list_for_user(*, user: User) -> QuerySet[Participant]:
+    """The user's conversations, latest activity first, each with its two people, the last
+    message (`last_id`, `last_body`, `last_at`, `last_sender_id`) and `unread`: three
+    subqueries, one query whatever the number of conversations."""
+    messages = Message.objects.filter(conversation=OuterRef("conversation_id")).order_by("-id")
+    unread = (
+        Message.objects.filter(conversation=OuterRef("conversation_id"), id__gt=OuterRef("last_read_id"))
+        .exclude(sender=user)
+        .order_by()
+        .values("conversation")
+        .annotate(n=Count("id"))
+        .values("n")
+    )
+    return (
+        Participant.objects.filter(user=user, removed_at__isnull=True)
+        .select_related("conversation__client", "conversation__counsellor")
+        .annotate(
+            last_id=Subquery(messages.values("id")[:1]),
+            last_body=Subquery(messages.values("body")[:1]),
+            last_at=Subquery(messages.values("created_at")[:1]),
+            last_sender_id=Subquery(messages.values("sender_id")[:1]),
+            unread=Coalesce(Subquery(unread), 0),
+        )
+        .order_by(F("last_id").desc(nulls_last=True), "-conversation__created_at")
+    )
+
+
+def unread_total(*, user: User) -> int:
+    """Messages from others the user has not read yet, over all their conversations."""
+    return (
+        Message.objects.filter(
+            conversation__participants__user=user,
+            conversation__participants__removed_at__isnull=True,
+            id__gt=F("conversation__participants__last_read_id"),
+        )
+        .exclude(sender=user)
+        .count()
     )

@@ -1,3 +1,5 @@
+import uuid
+
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -5,21 +7,94 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Role, User
 from config.celery import enqueue_on_commit
-from counselling.models import Conversation, ReassignedAppointment, Reassignment
+from counselling.models import Conversation, Message, Participant, ReassignedAppointment, Reassignment
 
 REASON_MAX_LENGTH = 500
 
 
 def conversation_get_or_create(*, client: User, counsellor: User) -> Conversation:
-    """The one conversation of this pair, created on first contact (safe under concurrency)."""
+    """The one conversation of this pair with its two participants, created on first contact
+    (safe under concurrency)."""
     existing = Conversation.objects.filter(client=client, counsellor=counsellor).first()
     if existing is not None:
         return existing
     try:
         with transaction.atomic():
-            return Conversation.objects.create(client=client, counsellor=counsellor)
+            conversation = Conversation.objects.create(client=client, counsellor=counsellor)
+            Participant.objects.bulk_create(
+                [
+                    Participant(conversation=conversation, user=client, role=Participant.Role.CLIENT),
+                    Participant(conversation=conversation, user=counsellor, role=Participant.Role.COUNSELLOR),
+                ]
+            )
+            return conversation
     except IntegrityError:
         return Conversation.objects.get(client=client, counsellor=counsellor)
+
+
+# --- Messages -------------------------------------------------------------------------------
+
+# Long enough for a careful question with its details; a limit that a typed message reaches only
+# by accident (a pasted document), which then gets a clear error instead of filling the database.
+MESSAGE_MAX_CHARS = 4000
+
+
+def _active_participant(conversation: Conversation, user: User) -> Participant:
+    participant = Participant.objects.filter(
+        conversation=conversation, user=user, removed_at__isnull=True, user__is_active=True
+    ).first()
+    if participant is None:
+        raise ValidationError(_("You are not part of this conversation."), code="not_participant")
+    return participant
+
+
+def message_send(
+    *, conversation: Conversation, sender: User, body: str, client_id: uuid.UUID
+) -> tuple[Message, bool]:
+    """Store a message (then it may be acknowledged and shown to the others). Sending the same
+    `client_id` again returns the stored message and `False`: a resend never duplicates."""
+    participant = _active_participant(conversation, sender)
+    earlier = Message.objects.filter(conversation=conversation, sender=sender, client_id=client_id).first()
+    if earlier is not None:
+        return earlier, False
+    text = body.strip()
+    if not text:
+        raise ValidationError({"body": _("Write a message first.")}, code="empty")
+    if len(text) > MESSAGE_MAX_CHARS:
+        raise ValidationError(
+            {
+                "body": _("A message can have at most %(max)d characters; this one has %(count)d.")
+                % {"max": MESSAGE_MAX_CHARS, "count": len(text)}
+            },
+            code="too_long",
+        )
+    try:
+        with transaction.atomic():
+            message = Message.objects.create(
+                conversation=conversation, sender=sender, client_id=client_id, body=text
+            )
+            # The sender has read their own message.
+            Participant.objects.filter(pk=participant.pk, last_read_id__lt=message.pk).update(
+                last_read_id=message.pk, last_delivered_id=message.pk
+            )
+    except IntegrityError:
+        # The same message arrived twice at once (two tabs, a retry racing the first try).
+        return Message.objects.get(conversation=conversation, sender=sender, client_id=client_id), False
+    return message, True
+
+
+def conversation_mark_read(*, conversation: Conversation, user: User, up_to_id: int) -> int:
+    """Record that `user` has read the conversation up to message `up_to_id` (never backwards,
+    never past the last message). Returns the read position now stored."""
+    participant = _active_participant(conversation, user)
+    last = (
+        Message.objects.filter(conversation=conversation).order_by("-id").values_list("id", flat=True).first()
+    )
+    up_to = min(up_to_id, last or 0)
+    Participant.objects.filter(pk=participant.pk, last_read_id__lt=up_to).update(last_read_id=up_to)
+    Participant.objects.filter(pk=participant.pk, last_delivered_id__lt=up_to).update(last_delivered_id=up_to)
+    participant.refresh_from_db(fields=["last_read_id"])
+    return participant.last_read_id
 
 
 def _check_reassignment(

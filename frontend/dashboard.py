@@ -222,3 +222,24 @@ def group_sessions_card(user: User) -> Card | None:
         },
         order=30,
     )
+
+
+@register_card
+def messages_card(user: User) -> Card | None:
+    """Unread messages over all the person's conversations, and the way to them."""
+    from counselling.models import Participant
+    from counselling.selectors import unread_total
+
+    if not Participant.objects.filter(user=user, removed_at__isnull=True).exists():
+        return None
+    unread = unread_total(user=user)
+    return Card(
+        title=_("Messages"),
+        template="frontend/cards/messages.html",
+        context={
+            "unread": unread,
+            "unread_text": ngettext("%(n)d new message", "%(n)d new messages", unread) % {"n": unread},
+        },
+        order=15,
+        needs_action=bool(unread),
+    )

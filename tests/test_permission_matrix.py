@@ -119,6 +119,9 @@ POLICY: dict[str, Rule] = {
     "admin:*": Rule({**only(Role.ADMIN), Role.ADMIN: LET_IN}),
     # Counsellors' private calendar feed: the page is theirs; the feed itself is found by
     # its secret token (an unknown token does not exist).
+    "counselling:conversations": Rule(signed_in()),
+    "counselling:conversation": Rule(signed_in(NOT_FOUND), {"conversation_id": "999999"}),
+    "counselling:send": Rule(everyone(POST_ONLY), {"conversation_id": "999999"}),
     "booking:group_sessions": Rule(everyone(OK)),
     "booking:group_session": Rule(everyone(NOT_FOUND), {"session_id": "999999"}),
     "booking:group_session_new": Rule(only(Role.COUNSELLOR, Role.COORDINATOR)),
