@@ -1,5 +1,6 @@
 """Availability (in the counsellor's own time zone) and appointments (stored in UTC)."""
 
+import datetime
 import uuid
 
 from django.conf import settings
@@ -53,7 +54,8 @@ class Schedule(models.Model):
 
 
 class WeeklyRule(models.Model):
-    """Available every `weekday` (0 = Monday) from `start` to `end`, counsellor's local time."""
+    """Available every `weekday` (0 = Monday) from `start` to `end`, counsellor's local time
+    (an `end` of 00:00 is midnight at the end of the day)."""
 
     schedule = models.ForeignKey(Schedule, on_delete=models.CASCADE, related_name="rules")
     weekday = models.PositiveSmallIntegerField(validators=[MaxValueValidator(6)])
@@ -63,7 +65,10 @@ class WeeklyRule(models.Model):
     class Meta:
         ordering = ["weekday", "start"]
         constraints = [
-            models.CheckConstraint(condition=Q(end__gt=F("start")), name="weekly_rule_end_after_start"),
+            # 00:00 as an end is the midnight that ends the day.
+            models.CheckConstraint(
+                condition=Q(end__gt=F("start")) | Q(end=datetime.time(0)), name="weekly_rule_end_after_start"
+            ),
             models.CheckConstraint(condition=Q(weekday__lte=6), name="weekly_rule_weekday"),
         ]
 
@@ -85,7 +90,7 @@ class DateOverride(models.Model):
         constraints = [
             models.CheckConstraint(
                 condition=(Q(start__isnull=True) & Q(end__isnull=True))
-                | (Q(start__isnull=False) & Q(end__gt=F("start"))),
+                | (Q(start__isnull=False) & (Q(end__gt=F("start")) | Q(end=datetime.time(0)))),
                 name="date_override_day_off_or_hours",
             ),
         ]

@@ -57,11 +57,20 @@ def local_instant(day: date, wall: time, zone: ZoneInfo) -> datetime | None:
     return utc
 
 
+def end_wall(day: date, wall: time) -> datetime:
+    """The wall-clock end of a range on `day`: 00:00 as an end means midnight at the end of the
+    day (a range "20:00-00:00" is the evening until midnight)."""
+    if wall == time(0):
+        return datetime.combine(day + timedelta(days=1), time(0))
+    return datetime.combine(day, wall)
+
+
 def _range_end(day: date, wall: time, zone: ZoneInfo) -> datetime:
     # A range ending inside a skipped hour ends at the jump (the first valid instant after it).
-    end = local_instant(day, wall, zone)
+    local = end_wall(day, wall)
+    end = local_instant(local.date(), local.time(), zone)
     if end is None:
-        end = datetime.combine(day, wall).replace(tzinfo=zone).astimezone(UTC)
+        end = local.replace(tzinfo=zone).astimezone(UTC)
     return end
 
 
@@ -89,10 +98,10 @@ def _candidates(availability: Availability, day: date, duration: timedelta) -> I
     # Start times every half hour (every quarter for short appointments), as Cal.com offers.
     step = min(duration, timedelta(minutes=30))
     offset = _steady_offset(day, zone)
-    for start_wall, end_wall in ranges_for(availability, day):
-        range_end = _range_end(day, end_wall, zone)
+    for start_wall, end in ranges_for(availability, day):
+        range_end = _range_end(day, end, zone)
         wall = datetime.combine(day, start_wall)
-        last_wall = datetime.combine(day, end_wall)
+        last_wall = end_wall(day, end)
         while wall < last_wall:
             if offset is not None:
                 # No clock change today: every wall time exists once, at a fixed offset.
@@ -204,10 +213,10 @@ def open_time(availability: Availability, *, window_start: datetime, window_end:
         ranges = ranges_for(availability, day)
         if ranges:
             for piece_start, piece_end, offset in _constant_offset_pieces(day, zone):
-                for start_wall, end_wall in ranges:
+                for start_wall, end in ranges:
                     # While the offset holds, an instant's wall-clock time is instant + offset.
                     low = (datetime.combine(day, start_wall) - offset).replace(tzinfo=UTC)
-                    high = (datetime.combine(day, end_wall) - offset).replace(tzinfo=UTC)
+                    high = (end_wall(day, end) - offset).replace(tzinfo=UTC)
                     low, high = max(low, piece_start, window_start), min(high, piece_end, window_end)
                     if high > low:
                         total += high - low

@@ -51,13 +51,20 @@ def schedule_update(
     return schedule
 
 
+def _minutes(moment: time, *, end: bool = False) -> int:
+    # As an end, 00:00 is midnight at the end of the day.
+    minutes = moment.hour * 60 + moment.minute
+    return 24 * 60 if end and minutes == 0 else minutes
+
+
 def time_ranges_check(ranges: Sequence[tuple[time, time]]) -> None:
-    """Raise ValidationError unless every range ends after it starts and none overlap."""
-    ordered = sorted(ranges)
-    for start, end in ordered:
+    """Raise ValidationError unless every range ends after it starts (00:00 as an end is the
+    midnight that ends the day) and none overlap."""
+    spans = sorted((_minutes(start), _minutes(end, end=True)) for start, end in ranges)
+    for start, end in spans:
         if end <= start:
             raise ValidationError(_("Each time range must end after it starts."))
-    for (_s1, e1), (s2, _e2) in itertools.pairwise(ordered):
+    for (_s1, e1), (s2, _e2) in itertools.pairwise(spans):
         if s2 < e1:
             raise ValidationError(_("Time ranges on the same day must not overlap."))
 

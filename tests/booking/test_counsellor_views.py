@@ -483,3 +483,20 @@ def test_a_counsellor_moves_an_appointment_with_a_reason_the_client_is_told(
     assert appointment.start_at == new_start
     assert appointment.reschedule_reason == "I have a training that morning."
     assert appointment.notices.filter(event="rescheduled", recipient=berlin_client).exists()
+
+
+def test_evening_hours_until_midnight_are_saved_and_a_later_range_that_day_is_refused(
+    client_for, kabul_counsellor
+):
+    browser = client_for(kabul_counsellor)
+
+    saved = browser.post(reverse("booking:availability_hours"), hours_post(d4=[("18:00", "00:00")]))
+    refused = browser.post(
+        reverse("booking:availability_hours"), hours_post(d4=[("18:00", "00:00"), ("23:00", "23:30")])
+    )
+
+    assert saved.status_code == 302
+    assert refused.status_code == 200
+    assert "must not overlap" in refused.content.decode()
+    rules = WeeklyRule.objects.filter(schedule__counsellor=kabul_counsellor)
+    assert set(rules.values_list("weekday", "start", "end")) == {(4, time(18), time(0))}

@@ -5,7 +5,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from booking.slots import Availability, free_slots, local_instant
+from booking.slots import Availability, free_slots, local_instant, open_time
 
 MON, SUN = 0, 6
 BERLIN, KABUL, ATHENS, LAGOS = (
@@ -218,3 +218,39 @@ def test_asking_for_the_first_slot_only_gives_the_same_first_slot():
     assert first == everything[:1]
     assert local_times(first, LAGOS) == ["09:00+0100"]
     assert first[0].start.date() == date(2026, 6, 2)
+
+
+def test_a_range_ending_at_midnight_offers_the_last_slot_of_the_day():
+    kabul = ZoneInfo("Asia/Kabul")
+    availability = Availability(
+        zone=kabul,
+        rules={day: [(time(20), time(0))] for day in range(7)},
+        overrides={},
+        durations=(30,),
+        min_notice=timedelta(0),
+    )
+    day_start = datetime(2026, 6, 1, 0, 0, tzinfo=kabul)
+
+    slots = free_slots(
+        availability,
+        duration_minutes=30,
+        window_start=day_start,
+        window_end=day_start + timedelta(days=1),
+        now=day_start - timedelta(days=1),
+    )
+
+    local = [s.start.astimezone(kabul).strftime("%H:%M") for s in slots]
+    assert local[0] == "20:00"
+    assert local[-1] == "23:30"
+    assert len(local) == 8
+
+
+def test_open_time_counts_a_range_until_midnight_as_four_hours():
+    availability = Availability(
+        zone=ZoneInfo("Asia/Kabul"), rules={0: [(time(20), time(0))]}, overrides={}, durations=(30,)
+    )
+    monday = datetime(2026, 6, 1, 0, 0, tzinfo=ZoneInfo("Asia/Kabul"))
+
+    assert open_time(availability, window_start=monday, window_end=monday + timedelta(days=7)) == timedelta(
+        hours=4
+    )
