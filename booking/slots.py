@@ -98,10 +98,10 @@ def _candidates(availability: Availability, day: date, duration: timedelta) -> I
     # Start times every half hour (every quarter for short appointments), as Cal.com offers.
     step = min(duration, timedelta(minutes=30))
     offset = _steady_offset(day, zone)
-    for start_wall, end in ranges_for(availability, day):
-        range_end = _range_end(day, end, zone)
+    for start_wall, end_time in ranges_for(availability, day):
+        range_end = _range_end(day, end_time, zone)
         wall = datetime.combine(day, start_wall)
-        last_wall = end_wall(day, end)
+        last_wall = end_wall(day, end_time)
         while wall < last_wall:
             if offset is not None:
                 # No clock change today: every wall time exists once, at a fixed offset.
