@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from accounts.reference import country_name, language_name
 from booking.models import Appointment
@@ -60,8 +61,12 @@ class PeriodForm(forms.Form):
     """A period from the list, or two dates (which win when given)."""
 
     period = forms.ChoiceField(label=_("Period"), required=False, choices=PERIODS)
-    start = forms.DateField(label=_("From"), required=False, widget=DateInput())
-    end = forms.DateField(label=_("To"), required=False, widget=DateInput())
+    start = forms.DateField(
+        label=pgettext_lazy("start of a time range", "From"), required=False, widget=DateInput()
+    )
+    end = forms.DateField(
+        label=pgettext_lazy("end of a time range", "To"), required=False, widget=DateInput()
+    )
 
     PERIOD_FIELDS = ("period", "start", "end")
 

@@ -2,4 +2,6 @@
 
 from django.urls import URLPattern
 
-websocket_urlpatterns: list[URLPattern] = []
+from counselling.routing import websocket_urlpatterns as counselling_routes
+
+websocket_urlpatterns: list[URLPattern] = [*counselling_routes]

@@ -1,4 +1,4 @@
-from django.db.models import Count, F, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import Count, F, Min, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 
 from accounts.models import Organisation, User
@@ -70,12 +70,23 @@ def message_list_after(*, participant: Participant, after_id: int, limit: int = 
     )
 
 
-def others_read_up_to(*, participant: Participant) -> int:
-    """The furthest message every other participant has read (for "read" ticks)."""
-    positions = Participant.objects.filter(
-        conversation_id=participant.conversation_id, removed_at__isnull=True
-    ).exclude(pk=participant.pk)
-    return min(positions.values_list("last_read_id", flat=True), default=0)
+def last_message_id(*, conversation_id: int) -> int:
+    """The id of the conversation's latest message (0 when there is none)."""
+    last = (
+        Message.objects.filter(conversation_id=conversation_id).order_by("-id").values_list("id", flat=True)
+    )
+    return last.first() or 0
+
+
+def others_positions(*, participant: Participant) -> tuple[int, int]:
+    """(read, delivered): the furthest message that every other participant has read, and that
+    every other participant's device has received (for the ticks under one's own messages)."""
+    found = (
+        Participant.objects.filter(conversation_id=participant.conversation_id, removed_at__isnull=True)
+        .exclude(pk=participant.pk)
+        .aggregate(read=Min("last_read_id"), delivered=Min("last_delivered_id"))
+    )
+    return found["read"] or 0, found["delivered"] or 0
 
 
 def conversation_list_for_user(*, user: User) -> QuerySet[Participant]:

@@ -8,6 +8,7 @@ from django.utils.translation import gettext as _
 from accounts.models import Role, User
 from config.celery import enqueue_on_commit
 from counselling.models import Conversation, Message, Participant, ReassignedAppointment, Reassignment
+from counselling.selectors import last_message_id
 
 REASON_MAX_LENGTH = 500
 
@@ -59,15 +60,13 @@ def message_send(
         return earlier, False
     text = body.strip()
     if not text:
-        raise ValidationError({"body": _("Write a message first.")}, code="empty")
+        raise ValidationError({"body": ValidationError(_("Write a message first."), code="empty")})
     if len(text) > MESSAGE_MAX_CHARS:
-        raise ValidationError(
-            {
-                "body": _("A message can have at most %(max)d characters; this one has %(count)d.")
-                % {"max": MESSAGE_MAX_CHARS, "count": len(text)}
-            },
-            code="too_long",
-        )
+        too_long = _("A message can have at most %(max)d characters; this one has %(count)d.") % {
+            "max": MESSAGE_MAX_CHARS,
+            "count": len(text),
+        }
+        raise ValidationError({"body": ValidationError(too_long, code="too_long")})
     try:
         with transaction.atomic():
             message = Message.objects.create(
@@ -87,14 +86,20 @@ def conversation_mark_read(*, conversation: Conversation, user: User, up_to_id: 
     """Record that `user` has read the conversation up to message `up_to_id` (never backwards,
     never past the last message). Returns the read position now stored."""
     participant = _active_participant(conversation, user)
-    last = (
-        Message.objects.filter(conversation=conversation).order_by("-id").values_list("id", flat=True).first()
-    )
-    up_to = min(up_to_id, last or 0)
+    up_to = min(up_to_id, last_message_id(conversation_id=conversation.pk))
     Participant.objects.filter(pk=participant.pk, last_read_id__lt=up_to).update(last_read_id=up_to)
     Participant.objects.filter(pk=participant.pk, last_delivered_id__lt=up_to).update(last_delivered_id=up_to)
     participant.refresh_from_db(fields=["last_read_id"])
     return participant.last_read_id
+
+
+def conversation_mark_delivered(*, conversation: Conversation, user: User, up_to_id: int) -> int:
+    """Record that `user`'s device has received the conversation up to `up_to_id` (forward only)."""
+    participant = _active_participant(conversation, user)
+    up_to = min(up_to_id, last_message_id(conversation_id=conversation.pk))
+    Participant.objects.filter(pk=participant.pk, last_delivered_id__lt=up_to).update(last_delivered_id=up_to)
+    participant.refresh_from_db(fields=["last_delivered_id"])
+    return participant.last_delivered_id
 
 
 def _check_reassignment(

@@ -59,7 +59,7 @@ def _page(
         # The latest messages are on screen: they are read now.
         services.conversation_mark_read(conversation=conversation, user=user, up_to_id=page[-1].pk)
     other = conversation.counsellor if conversation.client_id == user.pk else conversation.client
-    read_up_to = selectors.others_read_up_to(participant=participant)
+    read_up_to, delivered_up_to = selectors.others_positions(participant=participant)
     now = timezone.now()
     appointment = (
         booking_selectors.appointment_list_for_client(client=conversation.client)
@@ -75,6 +75,10 @@ def _page(
         "earlier_url": f"{request.path}?before={page[0].pk}" if has_earlier and page else "",
         "later_url": request.path if before is not None else "",
         "read_up_to": read_up_to,
+        "delivered_up_to": delivered_up_to,
+        # Live updates on the latest page only (an earlier page is for reading back).
+        "live": before is None,
+        "last_id": page[-1].pk if page else 0,
         "form": form,
         "zone": user.time_zone,
         "appointment": appointment,

@@ -189,7 +189,7 @@ def test_the_client_is_told_once_in_their_language_even_when_the_job_runs_twice(
     (message,) = client_messages(amina)
     assert message.body.startswith("Hallo Amina,")  # German, as her interface
     assert "Ngozi" in message.body and "Chinedu" in message.body
-    assert "are kept" in message.body  # the history (texts not translated yet fall back to English)
+    assert "Ihre früheren Termine bleiben" in message.body  # the history is kept
     assert "11:00" in message.body  # Tuesday's time, in Berlin
     assert reverse("booking:counsellor", args=[ngozi.pk]) in message.body  # to book Wednesday again
     assert "Chinedu is on leave" not in message.body
