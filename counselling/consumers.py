@@ -8,7 +8,8 @@ Frames are JSON objects with a `type`. From the browser:
     {"type": "typing"}                                           not stored
     {"type": "ping"}                                             keeps presence; answered by "pong"
 
-To the browser: "hello", "ack", "message", "synced", "receipt", "typing", "pong", "error".
+To the browser: "hello", "ack", "message", "synced", "receipt", "typing", "presence", "pong",
+"error".
 The database is the source of truth: channel layers drop messages under load and forget groups
 when Redis restarts, so a client that reconnects sends "sync" and gets every message it missed.
 A bad frame gets an "error" frame and the socket stays open.
@@ -101,6 +102,9 @@ class ConversationConsumer(AsyncWebsocketConsumer):
             await self.channel_layer.group_add(group, self.channel_name)
         self.groups_joined = groups
         await database_sync_to_async(presence.presence_touch)(user_id=user.pk)
+        await self.channel_layer.group_send(
+            conversation_group(conversation_id), {"type": "chat.presence", "user": user.pk, "online": True}
+        )
         await self._send(
             {
                 "type": "hello",
@@ -112,9 +116,13 @@ class ConversationConsumer(AsyncWebsocketConsumer):
         )
 
     async def disconnect(self, code: int) -> None:
-        # Not always called (django/channels#1466): presence expires by itself instead.
+        # Not always called (django/channels#1466): presence also expires by itself.
         for group in self.groups_joined:
             await self.channel_layer.group_discard(group, self.channel_name)
+        if self.groups_joined:
+            await self.channel_layer.group_send(
+                self.groups_joined[0], {"type": "chat.presence", "user": self.user.pk, "online": False}
+            )
 
     # --- From the browser ------------------------------------------------------------------
 
@@ -245,6 +253,10 @@ class ConversationConsumer(AsyncWebsocketConsumer):
     async def chat_typing(self, event: dict[str, Any]) -> None:
         if event["user"] != self.user.pk:
             await self._send({"type": "typing", "user": event["user"]})
+
+    async def chat_presence(self, event: dict[str, Any]) -> None:
+        if event["user"] != self.user.pk:
+            await self._send({"type": "presence", "user": event["user"], "online": event["online"]})
 
     async def session_closed(self, event: dict[str, Any]) -> None:
         """Signed out or deactivated: this socket closes at once."""

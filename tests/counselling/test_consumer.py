@@ -278,3 +278,18 @@ async def test_the_other_person_is_shown_online_while_their_socket_is_open(pair)
     assert hello["online"] == [counsellor.pk]
     await client_socket.disconnect()
     await counsellor_socket.disconnect()
+
+
+async def test_someone_opening_the_conversation_is_announced_to_the_other_at_once(pair):
+    client, counsellor, conversation = pair
+    client_socket, _ = await connect(conversation.pk, client)
+    await receive(client_socket)
+
+    counsellor_socket, _ = await connect(conversation.pk, counsellor)
+    announced = await receive_type(client_socket, "presence")
+    await counsellor_socket.disconnect()
+    gone = await receive_type(client_socket, "presence")
+
+    assert announced == {"type": "presence", "user": counsellor.pk, "online": True}
+    assert gone == {"type": "presence", "user": counsellor.pk, "online": False}
+    await client_socket.disconnect()

@@ -52,7 +52,16 @@ def test_any_frame_gets_one_answer_and_the_socket_keeps_working(batch, monkeypat
             await socket.send_to(text_data='{"type": "ping"}')
             for _ in range(205):
                 answer = await receive(socket)
-                assert answer["type"] in {"error", "ack", "message", "synced", "receipt", "pong", "typing"}
+                assert answer["type"] in {
+                    "error",
+                    "ack",
+                    "message",
+                    "synced",
+                    "receipt",
+                    "pong",
+                    "typing",
+                    "presence",
+                }
                 if answer["type"] == "pong":
                     break
         await socket.disconnect()

@@ -135,6 +135,9 @@
       case "pong":
         statusLine.textContent = frame.online && frame.online.length ? d.tOnline : "";
         break;
+      case "presence":
+        statusLine.textContent = frame.online ? d.tOnline : "";
+        break;
       case "message":
         place(frame);
         if (frame.id > lastId) lastId = frame.id;
