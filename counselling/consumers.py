@@ -18,6 +18,7 @@ A bad frame gets an "error" frame and the socket stays open.
 import json
 import time
 import uuid
+from datetime import datetime
 from typing import Any
 
 from channels.db import database_sync_to_async
@@ -31,6 +32,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import User
 from counselling import presence, selectors, services
 from counselling.models import Message, Participant
+from frontend.templatetags.when import clock_text
 
 MAX_FRAME_BYTES = 16 * 1024
 # A person types a few messages a second at most; a burst allows a queue sent on reconnect.
@@ -175,7 +177,16 @@ class ConversationConsumer(AsyncWebsocketConsumer):
             await self._error(code or "refused", " ".join(error.messages), client_id=client_id)
             return
         # Stored (committed), then acknowledged, then fanned out.
-        await self._send({"type": "ack", "client_id": str(client_id), "id": message.pk})
+        await self._send(
+            self._with_time(
+                {
+                    "type": "ack",
+                    "client_id": str(client_id),
+                    "id": message.pk,
+                    "created_at": message.created_at.isoformat(),
+                }
+            )
+        )
         if created:
             await self.channel_layer.group_send(
                 conversation_group(self.participant.conversation_id),
@@ -197,7 +208,7 @@ class ConversationConsumer(AsyncWebsocketConsumer):
             return
         missed = await database_sync_to_async(self._missed)(after)
         for message in missed[:SYNC_PAGE]:
-            await self._send(message_payload(message))
+            await self._send(self._with_time(message_payload(message)))
         last = missed[min(len(missed), SYNC_PAGE) - 1].pk if missed else after
         await self._send({"type": "synced", "last_id": last, "more": len(missed) > SYNC_PAGE})
 
@@ -242,7 +253,7 @@ class ConversationConsumer(AsyncWebsocketConsumer):
     # --- From the channel layer ------------------------------------------------------------
 
     async def chat_message(self, event: dict[str, Any]) -> None:
-        await self._send(event["message"])
+        await self._send(self._with_time(event["message"]))
 
     async def chat_receipt(self, event: dict[str, Any]) -> None:
         if event["user"] != self.user.pk:
@@ -288,6 +299,11 @@ class ConversationConsumer(AsyncWebsocketConsumer):
 
     async def _send(self, payload: dict[str, Any]) -> None:
         await self.send(text_data=json.dumps(payload, ensure_ascii=False))
+
+    def _with_time(self, payload: dict[str, Any]) -> dict[str, Any]:
+        """The time as this person's page shows it: their zone, their language (CLDR)."""
+        moment = datetime.fromisoformat(payload["created_at"])
+        return {**payload, "time": clock_text(moment, self.user.time_zone or "UTC", self.language)}
 
     def _text(self, message: str | Promise) -> str:
         with translation.override(self.language):

@@ -44,7 +44,9 @@ def _day(moment: datetime, zone: str, language: str) -> str:
 
 
 @lru_cache(maxsize=4096)
-def _clock(moment: datetime, zone: str, language: str) -> str:
+def clock_text(moment: datetime, zone: str, language: str) -> str:
+    """The time of `moment` in `zone`, written the way `language` writes times (also for frames
+    sent over WebSockets, so that live messages look like the ones on the page)."""
     return format_time(moment, "short", tzinfo=zone_for(zone), locale=locale_for(language))
 
 
@@ -70,7 +72,7 @@ def day(moment: datetime | None, zone: str) -> str:
 def clock(moment: datetime | None, zone: str) -> str:
     if moment is None:
         return ""
-    return _clock(moment, zone, get_language() or "en")
+    return clock_text(moment, zone, get_language() or "en")
 
 
 @register.filter
@@ -78,7 +80,7 @@ def when(moment: datetime | None, zone: str) -> str:
     if moment is None:
         return ""
     language = get_language() or "en"
-    return _joiner(language).format(_clock(moment, zone, language), _day(moment, zone, language))
+    return _joiner(language).format(clock_text(moment, zone, language), _day(moment, zone, language))
 
 
 @register.filter

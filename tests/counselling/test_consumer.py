@@ -3,9 +3,11 @@ drop, receipts, limits that answer with an error frame, and sockets that close w
 
 import json
 import uuid
+from zoneinfo import ZoneInfo
 
 import pytest
 from asgiref.sync import sync_to_async
+from babel.dates import format_time
 from channels.testing import WebsocketCommunicator
 from django.test import Client
 
@@ -118,7 +120,8 @@ async def test_a_message_is_stored_then_acknowledged_then_shown_to_both(pair):
     shown = await receive_type(theirs, "message")
 
     stored = await sync_to_async(Message.objects.get)()
-    assert ack == {"type": "ack", "client_id": key, "id": stored.pk}
+    assert (ack["type"], ack["client_id"], ack["id"]) == ("ack", key, stored.pk)
+    assert ack["time"]  # written as the page writes times, in the sender's zone and language
     assert (shown["id"], shown["body"], shown["sender_name"]) == (stored.pk, "Salaam", "Farid")
     assert (await receive_type(mine, "message"))["id"] == stored.pk
     await mine.disconnect()
@@ -293,3 +296,34 @@ async def test_someone_opening_the_conversation_is_announced_to_the_other_at_onc
     assert announced == {"type": "presence", "user": counsellor.pk, "online": True}
     assert gone == {"type": "presence", "user": counsellor.pk, "online": False}
     await client_socket.disconnect()
+
+
+async def test_each_person_gets_the_time_of_a_message_in_their_own_zone(pair):
+    client, counsellor, conversation = pair
+
+    def zones() -> None:
+        client.time_zone, client.language = "Europe/Athens", "en"
+        client.save(update_fields=["time_zone", "language"])
+        counsellor.time_zone, counsellor.language = "Asia/Kabul", "en"
+        counsellor.save(update_fields=["time_zone", "language"])
+
+    await sync_to_async(zones)()
+    athens, _ = await connect(conversation.pk, client)
+    kabul, _ = await connect(conversation.pk, counsellor)
+    await receive(athens), await receive(kabul)
+
+    await athens.send_to(
+        text_data=json.dumps({"type": "message", "client_id": str(uuid.uuid4()), "body": "What time is it?"})
+    )
+    in_athens = await receive_type(athens, "message")
+    in_kabul = await receive_type(kabul, "message")
+
+    stored = await sync_to_async(Message.objects.get)()
+    assert in_athens["time"] == format_time(
+        stored.created_at, "short", tzinfo=ZoneInfo("Europe/Athens"), locale="en"
+    )
+    assert in_kabul["time"] == format_time(
+        stored.created_at, "short", tzinfo=ZoneInfo("Asia/Kabul"), locale="en"
+    )
+    await athens.disconnect()
+    await kabul.disconnect()

@@ -47,12 +47,6 @@
     saveOutbox(outbox().filter(function (item) { return item.client_id !== clientId; }));
   }
 
-  function clock(iso) {
-    try {
-      return new Date(iso).toLocaleTimeString(document.documentElement.lang, { hour: "2-digit", minute: "2-digit" });
-    } catch (e) { return ""; }
-  }
-
   function stateOf(id) {
     if (id <= readUpTo) return d.tRead;
     if (id <= deliveredUpTo) return d.tDelivered;
@@ -70,7 +64,7 @@
     var meta = document.createElement("small");
     meta.className = "chat-meta";
     var time = document.createElement("bdi");
-    time.textContent = message.created_at ? clock(message.created_at) : "";
+    time.textContent = message.time || "";
     meta.appendChild(time);
     if (message.sender === me) {
       meta.appendChild(document.createTextNode(" · "));
@@ -103,7 +97,7 @@
       item.id = "m" + message.id;
       item.setAttribute("data-id", message.id);
       if (message.sender === me) setState(item, stateOf(message.id));
-      if (message.created_at) item.querySelector("bdi").textContent = clock(message.created_at);
+      if (message.time) item.querySelector("bdi").textContent = message.time;
     }
     return item;
   }
@@ -150,7 +144,7 @@
       case "ack":
         dropFromOutbox(frame.client_id);
         var item = log.querySelector('[data-client-id="' + frame.client_id + '"]');
-        if (item) place({ id: frame.id, client_id: frame.client_id, sender: me });
+        if (item) place({ id: frame.id, client_id: frame.client_id, sender: me, time: frame.time });
         if (frame.id > lastId) lastId = frame.id;
         break;
       case "synced":
