@@ -76,6 +76,15 @@ def _clear_cache() -> None:
 
 
 @pytest.fixture(autouse=True)
+def _fresh_channel_layer() -> None:
+    # Each async test runs in its own event loop; a channel layer kept from an earlier test holds
+    # Redis connections and locks bound to that loop ("bound to a different event loop").
+    from channels.layers import channel_layers
+
+    channel_layers.backends.clear()
+
+
+@pytest.fixture(autouse=True)
 def _default_language() -> Iterator[None]:
     # A request by a signed-in person activates their language in the thread and nothing resets
     # it between test requests; each test starts, and ends, in the default language.
