@@ -105,7 +105,8 @@ class ConversationConsumer(AsyncWebsocketConsumer):
         self.groups_joined = groups
         await database_sync_to_async(presence.presence_touch)(user_id=user.pk)
         await self.channel_layer.group_send(
-            conversation_group(conversation_id), {"type": "chat.presence", "user": user.pk, "online": True}
+            conversation_group(conversation_id),
+            {"type": "chat.presence", "user": user.pk, "online": True, "channel": self.channel_name},
         )
         await self._send(
             {
@@ -123,7 +124,13 @@ class ConversationConsumer(AsyncWebsocketConsumer):
             await self.channel_layer.group_discard(group, self.channel_name)
         if self.groups_joined:
             await self.channel_layer.group_send(
-                self.groups_joined[0], {"type": "chat.presence", "user": self.user.pk, "online": False}
+                self.groups_joined[0],
+                {
+                    "type": "chat.presence",
+                    "user": self.user.pk,
+                    "online": False,
+                    "channel": self.channel_name,
+                },
             )
 
     # --- From the browser ------------------------------------------------------------------
@@ -268,6 +275,12 @@ class ConversationConsumer(AsyncWebsocketConsumer):
     async def chat_presence(self, event: dict[str, Any]) -> None:
         if event["user"] != self.user.pk:
             await self._send({"type": "presence", "user": event["user"], "online": event["online"]})
+        elif not event["online"] and event.get("channel") != self.channel_name:
+            # Another tab or phone of this person closed; this socket is still open.
+            await self.channel_layer.group_send(
+                conversation_group(self.participant.conversation_id),
+                {"type": "chat.presence", "user": self.user.pk, "online": True, "channel": self.channel_name},
+            )
 
     async def session_closed(self, event: dict[str, Any]) -> None:
         """Signed out or deactivated: this socket closes at once."""

@@ -327,3 +327,20 @@ async def test_each_person_gets_the_time_of_a_message_in_their_own_zone(pair):
     )
     await athens.disconnect()
     await kabul.disconnect()
+
+
+async def test_closing_one_of_two_tabs_leaves_the_person_online(pair):
+    client, counsellor, conversation = pair
+    watcher, _ = await connect(conversation.pk, client)
+    await receive(watcher)
+    tab_one, _ = await connect(conversation.pk, counsellor)
+    tab_two, _ = await connect(conversation.pk, counsellor)
+    await receive_type(watcher, "presence"), await receive_type(watcher, "presence")
+
+    await tab_one.disconnect()
+    first = await receive_type(watcher, "presence")
+    second = await receive_type(watcher, "presence")
+
+    assert (first["online"], second["online"]) == (False, True)
+    await tab_two.disconnect()
+    await watcher.disconnect()

@@ -24,11 +24,21 @@ def totp(secret: str, at: float | None = None) -> str:
     return f"{number % 1_000_000:06d}"
 
 
+_used_steps: set[int] = set()
+
+
 def fresh_totp(secret: str) -> str:
-    """A code with at least 5 s left in its window, so that it is still valid when it arrives."""
-    if 30 - time.time() % 30 < 5:
+    """A code with at least 5 s left in its window, so that it is still valid when it arrives,
+    and never one used before in this run: allauth refuses a code twice (replay protection), and
+    two journeys signing the same counsellor in within 30 seconds would otherwise share one."""
+    while True:
+        if 30 - time.time() % 30 < 5:
+            time.sleep(30 - time.time() % 30 + 0.1)
+        step = int(time.time() // 30)
+        if step not in _used_steps:
+            _used_steps.add(step)
+            return totp(secret)
         time.sleep(30 - time.time() % 30 + 0.1)
-    return totp(secret)
 
 
 def submit(page: Page) -> None:

@@ -35,7 +35,9 @@ def test_two_people_chat_live_and_the_sender_sees_read(
     counsellor.fill("input[name=code]", fresh_totp(DEMO_TOTP_SECRET))
     submit(counsellor)
     counsellor.goto(url)
-    expect(migrant.locator(".chat-status")).not_to_be_empty()  # the counsellor is online
+    assert counsellor.evaluate("location.pathname") == url
+    expect(counsellor.locator(".chat-status")).not_to_be_empty()  # the migrant is online
+    expect(migrant.locator(".chat-status")).not_to_be_empty(timeout=10_000)  # and so is she
 
     text = f"Is Thursday 10:00 fine? {uuid.uuid4().hex[:6]}"
     migrant.fill("textarea[name=body]", text)
