@@ -56,6 +56,7 @@ class UserAdmin(BaseUserAdmin):
                     "time_zone",
                     "language",
                     "data_saver",
+                    "read_receipts",
                 ]
             },
         ),

@@ -115,6 +115,7 @@ class ProfileForm(forms.Form):
     data_saver = forms.BooleanField(
         label=_("Save data: load pictures and videos only when I tap them"), required=False
     )
+    read_receipts = forms.BooleanField(label=_("Show others when I have read their messages"), required=False)
 
     LANGUAGE_FIELDS = ("language_1", "language_2", "language_3")
 
@@ -137,6 +138,7 @@ class ProfileForm(forms.Form):
             "time_zone": user.time_zone,
             "language": user.language,
             "data_saver": user.data_saver,
+            "read_receipts": user.read_receipts,
         }
         for name, code in zip(cls.LANGUAGE_FIELDS, language_codes, strict=False):
             initial[name] = code

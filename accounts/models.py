@@ -83,6 +83,11 @@ class User(AbstractBaseUser, PermissionsMixin):
         default=False,
         help_text=_("Load pictures and videos only when you tap them."),
     )
+    read_receipts = models.BooleanField(
+        _("read receipts"),
+        default=True,
+        help_text=_("Others see when you have read their messages."),
+    )
     organisation = models.ForeignKey(
         Organisation,
         verbose_name=_("organisation"),

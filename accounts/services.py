@@ -138,6 +138,7 @@ def user_profile_update(
     language: str,
     data_saver: bool,
     languages: Sequence[str],
+    read_receipts: bool = True,
 ) -> User:
     """Update what a person tells us about themselves."""
     _validate_time_zone(time_zone)
@@ -149,6 +150,7 @@ def user_profile_update(
     user.time_zone = time_zone
     user.language = language
     user.data_saver = data_saver
+    user.read_receipts = read_receipts
     user.full_clean(exclude=["password"])
     user.save(
         update_fields=[
@@ -158,6 +160,7 @@ def user_profile_update(
             "time_zone",
             "language",
             "data_saver",
+            "read_receipts",
         ]
     )
     user_languages_set(user=user, codes=languages)

@@ -31,6 +31,7 @@ def profile(request: HttpRequest) -> HttpResponse:
                     time_zone=form.cleaned_data["time_zone"],
                     language=form.cleaned_data["language"],
                     data_saver=form.cleaned_data["data_saver"],
+                    read_receipts=form.cleaned_data["read_receipts"],
                     languages=form.language_codes(),
                 )
             except ValidationError as error:

@@ -229,6 +229,8 @@ class ConversationConsumer(AsyncWebsocketConsumer):
             return
         kind = frame["type"]
         stored = await database_sync_to_async(self._record_position)(kind, up_to)
+        if kind == "read" and not self.user.read_receipts:
+            kind = "delivered"  # this person keeps to themselves what they have read
         await self.channel_layer.group_send(
             conversation_group(self.participant.conversation_id),
             {"type": "chat.receipt", "user": self.user.pk, "kind": kind, "up_to": stored},

@@ -1,4 +1,4 @@
-from django.db.models import Count, F, Min, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import Case, Count, F, Min, OuterRef, Prefetch, Q, QuerySet, Subquery, Value, When
 from django.db.models.functions import Coalesce
 
 from accounts.models import Organisation, User
@@ -84,7 +84,11 @@ def others_positions(*, participant: Participant) -> tuple[int, int]:
     found = (
         Participant.objects.filter(conversation_id=participant.conversation_id, removed_at__isnull=True)
         .exclude(pk=participant.pk)
-        .aggregate(read=Min("last_read_id"), delivered=Min("last_delivered_id"))
+        .aggregate(
+            # Someone who turned read receipts off never shows as "read" ("delivered" at most).
+            read=Min(Case(When(user__read_receipts=True, then=F("last_read_id")), default=Value(0))),
+            delivered=Min("last_delivered_id"),
+        )
     )
     return found["read"] or 0, found["delivered"] or 0
 

@@ -42,6 +42,17 @@ def test_a_migrant_saves_their_profile_and_sees_the_site_in_the_chosen_language(
     assert client.get(reverse("frontend:dashboard"))["Content-Language"] == "de"
 
 
+def test_read_receipts_are_on_until_the_person_turns_them_off(client_for, migrant):
+    assert migrant.read_receipts is True
+    data = profile_data()
+    data.pop("read_receipts", None)  # an unticked box is not sent
+
+    client_for(migrant).post(reverse("accounts:profile"), data)
+
+    migrant.refresh_from_db()
+    assert migrant.read_receipts is False
+
+
 def test_a_profile_with_an_unknown_time_zone_shows_an_error_and_saves_nothing(client_for, migrant):
     response = client_for(migrant).post(reverse("accounts:profile"), profile_data(time_zone="Nowhere/City"))
 

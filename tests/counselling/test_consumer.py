@@ -344,3 +344,26 @@ async def test_closing_one_of_two_tabs_leaves_the_person_online(pair):
     assert (first["online"], second["online"]) == (False, True)
     await tab_two.disconnect()
     await watcher.disconnect()
+
+
+async def test_someone_with_read_receipts_off_is_shown_as_delivered_only(pair):
+    client, counsellor, conversation = pair
+
+    def receipts_off() -> None:
+        client.read_receipts = False
+        client.save(update_fields=["read_receipts"])
+
+    await sync_to_async(receipts_off)()
+    message, _created = await sync_to_async(services.message_send)(
+        conversation=conversation, sender=counsellor, body="Hello", client_id=uuid.uuid4()
+    )
+    reader, _ = await connect(conversation.pk, client)
+    writer, _ = await connect(conversation.pk, counsellor)
+    await receive(reader), await receive(writer)
+
+    await reader.send_to(text_data=json.dumps({"type": "read", "up_to": message.pk}))
+
+    receipt = await receive_type(writer, "receipt")
+    assert (receipt["kind"], receipt["up_to"]) == ("delivered", message.pk)
+    await reader.disconnect()
+    await writer.disconnect()

@@ -238,3 +238,19 @@ def test_the_agenda_links_each_appointment_to_its_conversation(client_for):
     html = client_for(counsellor).get(reverse("booking:agenda"), {"day": day}).content.decode()
 
     assert reverse("counselling:conversation", args=[appointment.conversation_id]) in html
+
+
+def test_the_page_shows_delivered_not_read_for_someone_with_read_receipts_off(pair, client_for):
+    client, counsellor, conversation = pair
+    counsellor.read_receipts = False
+    counsellor.save(update_fields=["read_receipts"])
+    message, _ = send(conversation, client, "Hello")
+    url = reverse("counselling:conversation", args=[conversation.pk])
+
+    client_for(counsellor).get(url)  # she reads it
+    html = client_for(client).get(url).content.decode()
+
+    start = html.index(f'id="m{message.pk}"')
+    state = html[start : html.index("</li>", start)]
+    assert "Delivered" in state
+    assert "Read" not in state
