@@ -222,3 +222,23 @@ def open_time(availability: Availability, *, window_start: datetime, window_end:
                         total += high - low
         day += timedelta(days=1)
     return total
+
+
+def next_working_time(
+    availability: Availability, *, now: datetime, days: int = 14
+) -> tuple[datetime, bool] | None:
+    """When the counsellor is next at work (weekly hours, or the date's own): (now, True) while a
+    range is under way, else (its start, False); None when no range comes within `days`. Their
+    working hours are also when they answer messages, so clients see when to expect an answer."""
+    zone = availability.zone
+    day = now.astimezone(zone).date() - timedelta(days=1)  # a range of yesterday may run past midnight
+    for _ in range(days + 2):
+        for start_wall, end_time in sorted(ranges_for(availability, day)):
+            start = local_instant(day, start_wall, zone) or datetime.combine(day, start_wall, tzinfo=zone)
+            end = _range_end(day, end_time, zone)
+            if start <= now < end:
+                return now, True
+            if start > now:
+                return start.astimezone(UTC), False
+        day += timedelta(days=1)
+    return None

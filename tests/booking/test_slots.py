@@ -5,7 +5,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from booking.slots import Availability, free_slots, local_instant, open_time
+from booking.slots import Availability, free_slots, local_instant, next_working_time, open_time
 
 MON, SUN = 0, 6
 BERLIN, KABUL, ATHENS, LAGOS = (
@@ -254,3 +254,33 @@ def test_open_time_counts_a_range_until_midnight_as_four_hours():
     assert open_time(availability, window_start=monday, window_end=monday + timedelta(days=7)) == timedelta(
         hours=4
     )
+
+
+def _kabul_weekdays_nine_to_five() -> Availability:
+    return Availability(
+        zone=ZoneInfo("Asia/Kabul"),
+        rules={d: [(time(9), time(17))] for d in range(5)},
+        overrides={date(2026, 6, 2): []},  # Tuesday off
+        durations=(30,),
+    )
+
+
+def test_during_working_hours_the_counsellor_is_at_work_now():
+    now = datetime(2026, 6, 1, 6, 0, tzinfo=UTC)  # Monday 10:30 in Kabul
+
+    assert next_working_time(_kabul_weekdays_nine_to_five(), now=now) == (now, True)
+
+
+def test_after_hours_the_next_start_skips_a_day_off():
+    now = datetime(2026, 6, 1, 14, 0, tzinfo=UTC)  # Monday 18:30 in Kabul; Tuesday is off
+
+    start, working = next_working_time(_kabul_weekdays_nine_to_five(), now=now)
+
+    assert not working
+    assert start == datetime(2026, 6, 3, 4, 30, tzinfo=UTC)  # Wednesday 09:00 in Kabul
+
+
+def test_without_any_hours_there_is_no_next_working_time():
+    availability = Availability(zone=ZoneInfo("Asia/Kabul"), rules={}, overrides={}, durations=(30,))
+
+    assert next_working_time(availability, now=datetime(2026, 6, 1, tzinfo=UTC)) is None
