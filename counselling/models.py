@@ -1,5 +1,8 @@
+import uuid
+from typing import Any, NoReturn
+
 from django.conf import settings
-from django.db import models
+from django.db import IntegrityError, models
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -49,6 +52,9 @@ class Participant(models.Model):
     # Ids of the last message this participant's devices received and read (never go back).
     last_delivered_id = models.PositiveBigIntegerField(default=0)
     last_read_id = models.PositiveBigIntegerField(default=0)
+    # The newest message this participant was told about while away (one notice per burst:
+    # another only once they have read up to here).
+    notified_up_to_id = models.PositiveBigIntegerField(default=0)
 
     class Meta:
         constraints = [
@@ -131,3 +137,110 @@ class ReassignedAppointment(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.old_id} → {f'#{self.new_id}' if self.new_id else 'cancelled'}"
+
+
+# --- Case notes -----------------------------------------------------------------------------
+
+
+class CaseNote(models.Model):
+    """A counsellor's confidential working note about a client; the client never sees it.
+
+    The text is stored only sealed (`counselling.crypto`, AES-GCM): the model has no plaintext
+    field at all, so querysets, the admin, fixtures, database dumps and SQL logs hold ciphertext
+    only, and the one way to the text is `services.case_notes_open`, which checks who asks and
+    records the read in `CaseNoteAccess` in the same transaction.
+
+    `organisation` is the author's when the note is written: the note belongs to that
+    organisation's record of the client, and stays with it when the author moves on."""
+
+    # Names the note in its encryption context, and exists before the row has a primary key.
+    ref = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    client = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="case_notes")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    organisation = models.ForeignKey("accounts.Organisation", on_delete=models.PROTECT, related_name="+")
+    # "v1:<key id>:<nonce, ciphertext and tag>" (see counselling/crypto.py).
+    body_sealed = models.TextField(editable=False)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [
+            models.Index(fields=["client", "organisation", "created_at"], name="casenote_client_org_created")
+        ]
+        constraints = [
+            models.CheckConstraint(condition=~Q(client=F("author")), name="casenote_not_about_author"),
+            # Text reaches this column sealed or not at all, whatever code writes it.
+            models.CheckConstraint(condition=Q(body_sealed__startswith="v1:"), name="casenote_body_sealed"),
+        ]
+
+    def __str__(self) -> str:
+        return f"case note {self.pk} about user {self.client_id}"
+
+    @property
+    def encryption_context(self) -> str:
+        """What the ciphertext is bound to: this note and its client. Sealed text copied into
+        another note, or a note moved to another client, no longer decrypts."""
+        return f"counselling.casenote.body:{self.ref}:{self.client_id}"
+
+
+class AppendOnlyError(IntegrityError):
+    """Someone tried to change or remove a row of an append-only table."""
+
+
+class _AppendOnlyQuerySet(models.QuerySet["CaseNoteAccess"]):
+    # Bulk changes bypass Model.save and Model.delete: refuse them here too.
+    def update(self, *args: Any, **kwargs: Any) -> NoReturn:
+        raise AppendOnlyError("The case note access log is append-only: its rows are never changed.")
+
+    def bulk_update(self, *args: Any, **kwargs: Any) -> NoReturn:
+        raise AppendOnlyError("The case note access log is append-only: its rows are never changed.")
+
+    def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
+        raise AppendOnlyError("The case note access log is append-only: its rows are never deleted.")
+
+
+class CaseNoteAccess(models.Model):
+    """Who listed, opened, wrote or changed a case note, and when; coordinators review it.
+
+    Append-only. In Python: saving an existing row, deleting one, and queryset updates and
+    deletes raise `AppendOnlyError`. On PostgreSQL a trigger also refuses UPDATE and DELETE from
+    any client (migration 0004). Notes and people in the log are protected from deletion."""
+
+    class Action(models.TextChoices):
+        LIST = "list", _("Saw it in the list")
+        READ = "read", _("Opened it")
+        CREATE = "create", _("Wrote it")
+        UPDATE = "update", _("Changed it")
+
+    note = models.ForeignKey(CaseNote, on_delete=models.PROTECT, related_name="accesses")
+    # The note's client, copied: a coordinator's log of one client is one index range.
+    client = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    reader = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    action = models.CharField(max_length=8, choices=Action.choices)
+    at = models.DateTimeField(default=timezone.now)
+
+    objects = _AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+        indexes = [models.Index(fields=["client", "at"], name="casenoteaccess_client_at")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(action__in=["list", "read", "create", "update"]),
+                name="casenoteaccess_action_known",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reader_id} {self.action} note {self.note_id} at {self.at:%Y-%m-%d %H:%M}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            raise AppendOnlyError("The case note access log is append-only: its rows are never changed.")
+        # Always an INSERT: a new object given the id of an existing row must not overwrite it.
+        kwargs["force_insert"] = True
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
+        raise AppendOnlyError("The case note access log is append-only: its rows are never deleted.")

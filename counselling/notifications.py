@@ -1,5 +1,6 @@
-"""Telling a client that a coordinator gave them another counsellor: once, by e-mail (or SMS for
-phone-only accounts), in the client's language and time zone. Never the coordinator's reason."""
+"""Messages sent by e-mail (or SMS for phone-only accounts), in the recipient's language:
+- to a client a coordinator gave another counsellor: once, never the coordinator's reason;
+- to a participant who is offline when new messages arrive: once per burst, never the text."""
 
 import logging
 from datetime import datetime, timedelta
@@ -7,12 +8,14 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.core.mail import EmailMessage
 from django.db import transaction
+from django.db.models import F, OuterRef, Subquery
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 
 from accounts.sms import get_sms_backend
-from counselling.models import Reassignment
+from counselling import presence
+from counselling.models import Message, Participant, Reassignment
 
 logger = logging.getLogger(__name__)
 
@@ -86,3 +89,82 @@ def reassignments_notify_pending(*, now: datetime | None = None, limit: int = 20
         except Exception:  # noqa: BLE001 - a gateway error must not stop the others
             logger.warning("reassignment %s: the client could not be told yet", reassignment_id)
     return sent
+
+
+# --- New messages ---------------------------------------------------------------------------
+
+# A message read within this time (the person had the page open) is never announced.
+NOTIFY_AFTER = timedelta(minutes=1)
+# Older unread messages are not announced any more: the person has been told, or has left.
+NOTIFY_WITHIN = timedelta(days=2)
+
+
+def new_message_send(participant: Participant) -> str:
+    """Tell one participant there is something new: no sender, no text (a phone's lock screen
+    or a shared inbox shows nothing of the conversation). Returns the channel used."""
+    recipient = participant.user
+    url = settings.SITE_URL.rstrip("/") + reverse(
+        "counselling:conversation", args=[participant.conversation_id]
+    )
+    context = {"recipient": recipient, "url": url}
+    with translation.override(recipient.language or settings.LANGUAGE_CODE):
+        subject = render_to_string("counselling/new_message/subject.txt", context).strip()
+        if recipient.email:
+            body = render_to_string("counselling/new_message/email.txt", context)
+            EmailMessage(subject=subject, body=body, to=[recipient.email]).send()
+            return "email"
+        if recipient.phone:
+            text = render_to_string("counselling/new_message/sms.txt", context).strip()
+            get_sms_backend().send(to=recipient.phone, body=text)
+            return "sms"
+    return "none"
+
+
+def new_messages_notify_pending(*, now: datetime | None = None, limit: int = 500) -> int:
+    """One notice per burst: a participant who is offline and has unread messages from others
+    (older than a minute) is told once; they are told again only after they have read. Safe to
+    run in parallel and twice. Returns how many people were told."""
+    now = now or timezone.now()
+    unread = (
+        Message.objects.filter(
+            conversation=OuterRef("conversation_id"),
+            id__gt=OuterRef("last_read_id"),
+            created_at__lte=now - NOTIFY_AFTER,
+            created_at__gte=now - NOTIFY_WITHIN,
+        )
+        .exclude(sender=OuterRef("user_id"))
+        .order_by("-id")
+        .values("id")[:1]
+    )
+    due = (
+        Participant.objects.filter(
+            removed_at__isnull=True, user__is_active=True, notified_up_to_id__lte=F("last_read_id")
+        )
+        .annotate(latest_unread=Subquery(unread))
+        .filter(latest_unread__isnull=False)
+        .values_list("pk", "user_id", "latest_unread")[:limit]
+    )
+    rows = list(due)
+    online = set(presence.online_among(user_ids=[user_id for _pk, user_id, _latest in rows]))
+    told = 0
+    for pk, user_id, latest in rows:
+        if user_id in online:
+            continue  # the page is open: they see it there
+        with transaction.atomic():
+            participant = (
+                Participant.objects.select_for_update(skip_locked=True, of=("self",))
+                .select_related("user")
+                .filter(pk=pk, notified_up_to_id__lte=F("last_read_id"), last_read_id__lt=latest)
+                .first()
+            )
+            if participant is None:
+                continue  # told by a parallel run, or read in the meantime
+            try:
+                new_message_send(participant)
+            except Exception:  # noqa: BLE001 - a gateway error must not stop the others
+                logger.warning("new-message notice to participant %s could not be sent", pk)
+                continue
+            participant.notified_up_to_id = latest
+            participant.save(update_fields=["notified_up_to_id"])
+            told += 1
+    return told

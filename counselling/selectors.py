@@ -1,8 +1,18 @@
+from dataclasses import dataclass
+
 from django.db.models import Case, Count, F, Min, OuterRef, Prefetch, Q, QuerySet, Subquery, Value, When
 from django.db.models.functions import Coalesce
 
-from accounts.models import Organisation, User
-from counselling.models import Message, Participant, ReassignedAppointment, Reassignment
+from accounts.models import Organisation, Role, User
+from counselling.models import (
+    CaseNote,
+    CaseNoteAccess,
+    Conversation,
+    Message,
+    Participant,
+    ReassignedAppointment,
+    Reassignment,
+)
 
 
 def reassignment_list_for_organisation_client(
@@ -130,4 +140,97 @@ def unread_total(*, user: User) -> int:
         )
         .exclude(sender=user)
         .count()
+    )
+
+
+# --- Case notes -------------------------------------------------------------------------------
+# Who may read a client's case notes: the client's counsellors, current and former (anyone who
+# has a conversation with the client as their counsellor: a reassignment keeps the old
+# conversation, so the former counsellor keeps the record of their work), and the coordinators of
+# the organisation; in both cases only notes written within the reader's own organisation, and
+# only while their account is active. Never the client, never an interpreter, nobody from another
+# organisation. Who may write: the client's counsellors (the same counsellors). Reading the text
+# goes through services.case_notes_open, which checks again and records every read.
+
+
+@dataclass(frozen=True)
+class CaseNoteScope:
+    """What a reader may do with one client's notes: read those of `organisation_id`, and write
+    new ones when `may_write`; `conversation_id`: the reader's own conversation with the client
+    as their counsellor, when there is one."""
+
+    client: User
+    organisation_id: int
+    may_write: bool
+    conversation_id: int | None
+
+
+def case_note_is_client_counsellor(*, counsellor: User, client_id: int) -> bool:
+    """Whether `counsellor` is, or was, the client's counsellor (a conversation as counsellor)."""
+    return Conversation.objects.filter(client_id=client_id, counsellor=counsellor).exists()
+
+
+def case_note_readable_organisation_id(*, reader: User, client_id: int) -> int | None:
+    """The organisation whose notes about the client `reader` may read; None: no notes at all."""
+    organisation_id = reader.organisation_id
+    if organisation_id is None or not reader.is_active or reader.pk == client_id:
+        return None
+    if reader.has_role(Role.COUNSELLOR) and case_note_is_client_counsellor(
+        counsellor=reader, client_id=client_id
+    ):
+        return organisation_id
+    if reader.has_role(Role.COORDINATOR) and (
+        Conversation.objects.filter(client_id=client_id, counsellor__organisation_id=organisation_id).exists()
+        # Notes stay the organisation's when their author has left it.
+        or CaseNote.objects.filter(client_id=client_id, organisation_id=organisation_id).exists()
+    ):
+        return organisation_id
+    return None
+
+
+def case_note_scope(*, reader: User, client_id: int) -> CaseNoteScope | None:
+    """The client and what `reader` may do with their notes; None when the reader may not read
+    them (for the reader, the client's notes do not exist)."""
+    organisation_id = case_note_readable_organisation_id(reader=reader, client_id=client_id)
+    if organisation_id is None:
+        return None
+    client = User.objects.filter(pk=client_id).first()
+    if client is None:
+        return None
+    conversation_id = (
+        Conversation.objects.filter(client_id=client_id, counsellor=reader)
+        .values_list("pk", flat=True)
+        .first()
+    )
+    return CaseNoteScope(
+        client=client,
+        organisation_id=organisation_id,
+        may_write=conversation_id is not None and reader.has_role(Role.COUNSELLOR),
+        conversation_id=conversation_id,
+    )
+
+
+def case_note_list(*, scope: CaseNoteScope) -> QuerySet[CaseNote]:
+    """The client's notes within the scope's organisation, newest first, with their authors;
+    still sealed (services.case_notes_open gives the text and records the read)."""
+    return (
+        CaseNote.objects.filter(client=scope.client, organisation_id=scope.organisation_id)
+        .select_related("author")
+        .order_by("-created_at", "-pk")
+    )
+
+
+def case_note_get(*, scope: CaseNoteScope, note_id: int) -> CaseNote | None:
+    """One of the client's notes within the scope's organisation (sealed); None otherwise."""
+    return case_note_list(scope=scope).filter(pk=note_id).first()
+
+
+def case_note_access_list(*, organisation: Organisation, client: User) -> QuerySet[CaseNoteAccess]:
+    """Every recorded read and change of the client's notes of the organisation, newest first,
+    with the person and the note's author; never the note's text (not even the sealed text)."""
+    return (
+        CaseNoteAccess.objects.filter(client=client, note__organisation=organisation)
+        .select_related("reader", "note__author")
+        .defer("note__body_sealed")
+        .order_by("-at", "-pk")
     )

@@ -1,14 +1,30 @@
 import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 
-from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.views.decorators.debug import sensitive_variables
 
 from accounts.models import Role, User
 from config.celery import enqueue_on_commit
-from counselling.models import Conversation, Message, Participant, ReassignedAppointment, Reassignment
-from counselling.selectors import last_message_id
+from counselling import crypto
+from counselling.models import (
+    CaseNote,
+    CaseNoteAccess,
+    Conversation,
+    Message,
+    Participant,
+    ReassignedAppointment,
+    Reassignment,
+)
+from counselling.selectors import (
+    case_note_is_client_counsellor,
+    case_note_readable_organisation_id,
+    last_message_id,
+)
 
 REASON_MAX_LENGTH = 500
 
@@ -211,3 +227,147 @@ def client_reassign(
         ReassignedAppointment.objects.create(reassignment=reassignment, old=appointment, new=new)
     enqueue_on_commit(reassignment_notify, reassignment.pk)
     return reassignment
+
+
+# --- Case notes -----------------------------------------------------------------------------
+# Who may read and write: see the "Case notes" section of selectors.py. The text is sealed here
+# before it reaches the model and opened only in case_notes_open, which records each read in the
+# same transaction. Refusals and errors name no note text (they may reach a log); the functions
+# that hold text are marked `sensitive_variables` so Django's error reports leave it out.
+
+# Room for a careful account of a session; a longer text is a pasted document, refused with a
+# clear message instead of stored.
+NOTE_MAX_CHARS = 10_000
+
+
+@dataclass(frozen=True)
+class OpenedCaseNote:
+    """A case note with its text, as handed out by `case_notes_open` once the read is recorded."""
+
+    note: CaseNote
+    # Out of repr: an OpenedCaseNote written to a log shows no text.
+    body: str = field(repr=False)
+
+
+def _check_writer(*, author: User, client_id: int) -> int:
+    """The author's organisation, when they may write about the client; refused otherwise."""
+    organisation_id = author.organisation_id
+    if (
+        organisation_id is None
+        or not author.is_active
+        or not author.has_role(Role.COUNSELLOR)
+        or not case_note_is_client_counsellor(counsellor=author, client_id=client_id)
+    ):
+        raise PermissionDenied(_("Only the client's counsellors can write notes about them."))
+    return organisation_id
+
+
+@sensitive_variables("body", "text")
+def _clean_body(body: str) -> str:
+    text = body.strip()
+    if not text:
+        raise ValidationError({"body": ValidationError(_("Write the note first."), code="empty")})
+    if len(text) > NOTE_MAX_CHARS:
+        too_long = _("A note can have at most %(max)d characters; this one has %(count)d.") % {
+            "max": NOTE_MAX_CHARS,
+            "count": len(text),
+        }
+        raise ValidationError({"body": ValidationError(too_long, code="too_long")})
+    return text
+
+
+@sensitive_variables("body", "text")
+@transaction.atomic
+def case_note_create(*, author: User, client: User, body: str, ref: uuid.UUID | None = None) -> CaseNote:
+    """A counsellor writes a note about one of their clients. It belongs to the author's
+    organisation, is stored sealed with the current key, and the writing is recorded.
+
+    `ref` is the id the form chose for the note: the same form sent again (a retry on a bad
+    connection, a second tap) returns the stored note instead of writing it twice."""
+    organisation_id = _check_writer(author=author, client_id=client.pk)
+    if ref is not None:
+        earlier = CaseNote.objects.filter(ref=ref).first()
+        if earlier is not None:
+            return _same_note(earlier, author=author, client=client)
+    text = _clean_body(body)
+    now = timezone.now()
+    # One instant for both: a note never written again shows no "changed".
+    note = CaseNote(
+        client=client, author=author, organisation_id=organisation_id, created_at=now, updated_at=now
+    )
+    if ref is not None:
+        note.ref = ref
+    note.body_sealed = crypto.encrypt(text, context=note.encryption_context)
+    try:
+        with transaction.atomic():
+            note.save(force_insert=True)
+    except IntegrityError:
+        # The same form arrived twice at once: the first one stored it.
+        earlier = CaseNote.objects.filter(ref=note.ref).first()
+        if earlier is None:
+            raise
+        return _same_note(earlier, author=author, client=client)
+    CaseNoteAccess.objects.create(
+        note=note, client=client, reader=author, action=CaseNoteAccess.Action.CREATE
+    )
+    return note
+
+
+def _same_note(earlier: CaseNote, *, author: User, client: User) -> CaseNote:
+    # A form's id names one note of one author about one client, never someone else's note.
+    if earlier.author_id != author.pk or earlier.client_id != client.pk:
+        raise ValidationError(_("This form has expired. Please reload the page and write the note again."))
+    return earlier
+
+
+@sensitive_variables("body", "text")
+@transaction.atomic
+def case_note_update(*, editor: User, note: CaseNote, body: str) -> CaseNote:
+    """The author changes their own note (sealed again, with the current key); recorded. Only
+    while they still may write about the client within the note's organisation."""
+    locked = CaseNote.objects.select_for_update().get(pk=note.pk)
+    if locked.author_id != editor.pk:
+        raise PermissionDenied(_("Only the counsellor who wrote a note can change it."))
+    if _check_writer(author=editor, client_id=locked.client_id) != locked.organisation_id:
+        raise PermissionDenied(_("This note belongs to the records of another organisation."))
+    text = _clean_body(body)
+    locked.body_sealed = crypto.encrypt(text, context=locked.encryption_context)
+    locked.updated_at = timezone.now()
+    locked.save(update_fields=["body_sealed", "updated_at"])
+    CaseNoteAccess.objects.create(
+        note=locked, client_id=locked.client_id, reader=editor, action=CaseNoteAccess.Action.UPDATE
+    )
+    return locked
+
+
+@sensitive_variables("opened")
+@transaction.atomic
+def case_notes_open(
+    *, reader: User, notes: Sequence[CaseNote], action: str = CaseNoteAccess.Action.LIST
+) -> list[OpenedCaseNote]:
+    """The text of `notes` for `reader`, every one of them recorded as read (`action`: "list"
+    for a list, "read" for one note) with one insert, in the same transaction.
+
+    Checks again who may read, whatever query the notes came from; raises PermissionDenied for
+    any note the reader may not read, and crypto.DecryptionError for one that cannot be opened
+    with the configured keys (nothing is recorded then, as nothing was shown)."""
+    if action not in (CaseNoteAccess.Action.LIST, CaseNoteAccess.Action.READ):
+        raise ValueError(f"Opening notes records a list or a read, not {action!r}.")
+    readable: dict[int, int | None] = {}
+    for note in notes:
+        if note.client_id not in readable:
+            readable[note.client_id] = case_note_readable_organisation_id(
+                reader=reader, client_id=note.client_id
+            )
+        if readable[note.client_id] != note.organisation_id:
+            raise PermissionDenied(_("You may not read this client's notes."))
+    opened = [
+        OpenedCaseNote(note=note, body=crypto.decrypt(note.body_sealed, context=note.encryption_context))
+        for note in notes
+    ]
+    at = timezone.now()
+    CaseNoteAccess.objects.bulk_create(
+        CaseNoteAccess(note=note, client_id=note.client_id, reader=reader, action=action, at=at)
+        for note in notes
+    )
+    return opened

@@ -1,6 +1,10 @@
 from celery import shared_task
 
-from counselling.notifications import reassignment_notify_once, reassignments_notify_pending
+from counselling.notifications import (
+    new_messages_notify_pending,
+    reassignment_notify_once,
+    reassignments_notify_pending,
+)
 
 
 @shared_task(acks_late=True)  # type: ignore[untyped-decorator]
@@ -13,3 +17,9 @@ def reassignment_notify(reassignment_id: int) -> bool:
 def reassignments_notify() -> int:
     """Send the reassignment messages still waiting (queued while the broker was down)."""
     return reassignments_notify_pending()
+
+
+@shared_task(acks_late=True)  # type: ignore[untyped-decorator]
+def new_messages_notify() -> int:
+    """Tell people who are away that they have new messages (once per burst, never the text)."""
+    return new_messages_notify_pending()

@@ -1,25 +1,34 @@
 """Conversations over plain HTTP: the list, one conversation page by page, and a form to write.
 The page works without JavaScript or WebSockets (old phones, proxies that block them)."""
 
+from datetime import datetime, timedelta
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import URLPattern, path, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from accounts.models import User
+from accounts.models import Role, User
+from accounts.permissions import role_required
 from booking import selectors as booking_selectors
+from booking.slots import next_working_time
 from counselling import selectors, services
 from counselling.forms import MessageForm
-from counselling.models import Participant
+from counselling.forms_notes import CaseNoteForm, NewCaseNoteForm
+from counselling.models import CaseNote, CaseNoteAccess, Participant
+from counselling.selectors import CaseNoteScope
 from frontend.forms import apply_errors
 
 app_name = "counselling"
 PAGE = 30
+OFFICE_DAYS = 14
 
 
 def _participant_or_404(request: HttpRequest, conversation_id: int) -> Participant:
@@ -48,6 +57,18 @@ def conversation_list(request: HttpRequest) -> HttpResponse:
     return render(request, "counselling/conversations.html", {"rows": rows, "zone": user.time_zone})
 
 
+def _office_hours(counsellor: User, now: datetime) -> dict[str, object] | None:
+    """The counsellor's working hours are when they answer messages: at work now, or when next."""
+    availability = booking_selectors.availability_get(
+        counsellor=counsellor, busy_from=now, busy_to=now + timedelta(days=OFFICE_DAYS + 1)
+    )
+    found = next_working_time(availability, now=now, days=OFFICE_DAYS) if availability else None
+    if found is None:
+        return None
+    start, working = found
+    return {"start": start, "working": working}
+
+
 def _page(
     request: HttpRequest, participant: Participant, form: MessageForm, status: int = 200
 ) -> HttpResponse:
@@ -67,9 +88,12 @@ def _page(
         .order_by("start_at")
         .first()
     )
+    is_client = conversation.client_id == user.pk
     context = {
         "conversation": conversation,
         "participant": participant,
+        # When the counsellor next works (and so answers messages): for the client.
+        "office": _office_hours(conversation.counsellor, now) if is_client else None,
         "other": other,
         "messages_page": page,
         "earlier_url": f"{request.path}?before={page[0].pk}" if has_earlier and page else "",
@@ -82,7 +106,7 @@ def _page(
         "form": form,
         "zone": user.time_zone,
         "appointment": appointment,
-        "is_client": conversation.client_id == user.pk,
+        "is_client": is_client,
     }
     return render(request, "counselling/conversation.html", context, status=status)
 
@@ -117,8 +141,154 @@ def message_send(request: HttpRequest, conversation_id: int) -> HttpResponse:
     return _page(request, participant, form, status=400)
 
 
+# --- Case notes -----------------------------------------------------------------------------
+# One client's notes: the client's counsellors read and write them, the organisation's
+# coordinators read them and see who read them. For anyone else the page does not exist (404).
+# Each page that shows note text records the read (services.case_notes_open); note text never
+# goes into a URL, a message or a log, and the posted text is hidden from error reports.
+
+NOTES_PER_PAGE = 20
+LOG_PER_PAGE = 50
+
+
+def _note_scope_or_404(request: HttpRequest, client_id: int) -> CaseNoteScope:
+    scope = selectors.case_note_scope(reader=request.user, client_id=client_id)  # type: ignore[arg-type]
+    if scope is None:
+        raise Http404
+    return scope
+
+
+def _notes_url(client_id: int, note_id: int | None = None) -> str:
+    url = reverse("counselling:case_notes", args=[client_id])
+    return f"{url}#note-{note_id}" if note_id else url
+
+
+@sensitive_variables("opened")
+def _notes_page(
+    request: HttpRequest, scope: CaseNoteScope, form: NewCaseNoteForm | None, status: int = 200
+) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    page = Paginator(selectors.case_note_list(scope=scope), NOTES_PER_PAGE).get_page(request.GET.get("page"))
+    opened = services.case_notes_open(reader=user, notes=list(page.object_list))
+    if scope.conversation_id is not None:
+        back = (reverse("counselling:conversation", args=[scope.conversation_id]), _("Messages"))
+    else:
+        back = (reverse("booking:org_client", args=[scope.client.pk]), scope.client.display_name)
+    return render(
+        request,
+        "counselling/case_notes.html",
+        {
+            "client": scope.client,
+            "page": page,
+            "notes": opened,
+            "form": form if scope.may_write else None,
+            "back_url": back[0],
+            "back_label": back[1],
+            "sees_log": user.has_role(Role.COORDINATOR),
+            "zone": user.time_zone,
+        },
+        status=status,
+    )
+
+
+@role_required(Role.COUNSELLOR, Role.COORDINATOR)
+@require_GET
+def case_notes(request: HttpRequest, client_id: int) -> HttpResponse:
+    """A client's notes, newest first, and (for their counsellors) the form to write one."""
+    scope = _note_scope_or_404(request, client_id)
+    return _notes_page(request, scope, NewCaseNoteForm())
+
+
+@role_required(Role.COUNSELLOR)
+@require_POST
+@sensitive_post_parameters("body")
+def case_note_add(request: HttpRequest, client_id: int) -> HttpResponse:
+    scope = _note_scope_or_404(request, client_id)
+    form = NewCaseNoteForm(request.POST)
+    if form.is_valid():
+        try:
+            note = services.case_note_create(
+                author=request.user,  # type: ignore[arg-type]
+                client=scope.client,
+                body=form.cleaned_data["body"],
+                ref=form.cleaned_data["ref"],
+            )
+        except ValidationError as error:
+            apply_errors(form, error)
+        else:
+            messages.success(request, _("Note saved."))
+            return redirect(_notes_url(client_id, note.pk))
+    # Nothing typed is lost: the page comes back with the text and the reason.
+    messages.error(request, _("The note was not saved."))
+    return _notes_page(request, scope, form, status=400)
+
+
+def _own_note_or_404(request: HttpRequest, scope: CaseNoteScope, note_id: int) -> CaseNote:
+    """One of the scope's notes that the signed-in counsellor wrote (only its author changes it)."""
+    note = selectors.case_note_get(scope=scope, note_id=note_id)
+    if note is None or note.author_id != request.user.pk or not scope.may_write:
+        raise Http404
+    return note
+
+
+@role_required(Role.COUNSELLOR)
+@require_http_methods(["GET", "POST"])
+@sensitive_post_parameters("body")
+@sensitive_variables("opened")
+def case_note_edit(request: HttpRequest, client_id: int, note_id: int) -> HttpResponse:
+    """The author changes their note. Showing it to change it is a read, and is recorded."""
+    user: User = request.user  # type: ignore[assignment]
+    scope = _note_scope_or_404(request, client_id)
+    note = _own_note_or_404(request, scope, note_id)
+    status = 200
+    if request.method == "POST":
+        form = CaseNoteForm(request.POST)
+        if form.is_valid():
+            try:
+                services.case_note_update(editor=user, note=note, body=form.cleaned_data["body"])
+            except ValidationError as error:
+                apply_errors(form, error)
+            else:
+                messages.success(request, _("Note changed."))
+                return redirect(_notes_url(client_id, note.pk))
+        messages.error(request, _("The note was not changed."))
+        status = 400
+    else:
+        opened = services.case_notes_open(reader=user, notes=[note], action=CaseNoteAccess.Action.READ)
+        form = CaseNoteForm(initial={"body": opened[0].body})
+    return render(
+        request,
+        "counselling/case_note_edit.html",
+        {"client": scope.client, "note": note, "form": form, "zone": user.time_zone},
+        status=status,
+    )
+
+
+@role_required(Role.COORDINATOR)
+@require_GET
+def case_note_log(request: HttpRequest, client_id: int) -> HttpResponse:
+    """For coordinators: who listed, opened, wrote or changed the client's notes, and when."""
+    user: User = request.user  # type: ignore[assignment]
+    scope = _note_scope_or_404(request, client_id)
+    organisation = user.organisation
+    if organisation is None or organisation.pk != scope.organisation_id:
+        raise Http404
+    entries = selectors.case_note_access_list(organisation=organisation, client=scope.client)
+    page = Paginator(entries, LOG_PER_PAGE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "counselling/case_note_log.html",
+        {"client": scope.client, "organisation": organisation, "page": page, "zone": user.time_zone},
+    )
+
+
 urlpatterns: list[URLPattern] = [
     path("conversations/", conversation_list, name="conversations"),
     path("conversations/<int:conversation_id>/", conversation_detail, name="conversation"),
     path("conversations/<int:conversation_id>/send/", message_send, name="send"),
+    path("clients/<int:client_id>/notes/", case_notes, name="case_notes"),
+    path("clients/<int:client_id>/notes/add/", case_note_add, name="case_note_add"),
+    path("clients/<int:client_id>/notes/<int:note_id>/edit/", case_note_edit, name="case_note_edit"),
+    # Beside the coordinator's other pages of a client (the "Team" tab stays lit: "org_").
+    path("organisation/clients/<int:client_id>/notes/log/", case_note_log, name="org_case_note_log"),
 ]

@@ -122,6 +122,22 @@ POLICY: dict[str, Rule] = {
     "counselling:conversations": Rule(signed_in()),
     "counselling:conversation": Rule(signed_in(NOT_FOUND), {"conversation_id": "999999"}),
     "counselling:send": Rule(everyone(POST_ONLY), {"conversation_id": "999999"}),
+    # Case notes: the client's counsellors and the organisation's coordinators; a client they
+    # may not read about does not exist for them. Only counsellors write; only coordinators see
+    # the access log.
+    "counselling:case_notes": Rule(
+        {**only(Role.COUNSELLOR, Role.COORDINATOR), Role.COUNSELLOR: NOT_FOUND, Role.COORDINATOR: NOT_FOUND},
+        {"client_id": "999999"},
+    ),
+    "counselling:case_note_add": Rule(
+        {**only(Role.COUNSELLOR), Role.COUNSELLOR: POST_ONLY}, {"client_id": "999999"}
+    ),
+    "counselling:case_note_edit": Rule(
+        {**only(Role.COUNSELLOR), Role.COUNSELLOR: NOT_FOUND}, {"client_id": "999999", "note_id": "999999"}
+    ),
+    "counselling:org_case_note_log": Rule(
+        {**only(Role.COORDINATOR), Role.COORDINATOR: NOT_FOUND}, {"client_id": "999999"}
+    ),
     "booking:group_sessions": Rule(everyone(OK)),
     "booking:group_session": Rule(everyone(NOT_FOUND), {"session_id": "999999"}),
     "booking:group_session_new": Rule(only(Role.COUNSELLOR, Role.COORDINATOR)),

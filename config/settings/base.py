@@ -168,6 +168,8 @@ CELERY_BEAT_SCHEDULE = {
         "task": "counselling.tasks.reassignments_notify",
         "schedule": 5 * 60,
     },
+    # People who are away hear once per burst that there are new messages (never the text).
+    "counselling-new-messages": {"task": "counselling.tasks.new_messages_notify", "schedule": 60},
     "accounts-clear-expired-sessions": {
         "task": "accounts.tasks.sessions_clear_expired",
         "schedule": 60 * 60,
@@ -255,6 +257,8 @@ SESSION_COOKIE_AGE = 60 * 60 * 24 * 30
 
 # --- Field encryption (case notes, phone numbers in payment records) -----------------------
 FIELD_ENCRYPTION_KEYS = env.list("FIELD_ENCRYPTION_KEYS", default=[])
+# Published with the code: the default of local settings (demo, tests); production refuses it.
+DEMO_FIELD_ENCRYPTION_KEY = "bG9jYWwtZGVtby1rZXktMzItYnl0ZXMtbG9uZyEhISE="
 
 # --- Internationalisation -----------------------------------------------------------------
 LANGUAGE_CODE = "en"

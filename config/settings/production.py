@@ -6,7 +6,7 @@ import binascii
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
-from .base import REDIS_URL, env
+from .base import DEMO_FIELD_ENCRYPTION_KEY, REDIS_URL, env
 
 
 def _required(name: str) -> str:
@@ -26,6 +26,11 @@ def _encryption_keys(raw: str) -> list[str]:
             decoded = base64.urlsafe_b64decode(key)
         except (binascii.Error, ValueError):
             decoded = b""
+        if key == DEMO_FIELD_ENCRYPTION_KEY:
+            raise ImproperlyConfigured(
+                f"FIELD_ENCRYPTION_KEYS: key {position} is the demo key published with the code; "
+                "make a secret one."
+            )
         if len(decoded) != 32:
             raise ImproperlyConfigured(
                 f"FIELD_ENCRYPTION_KEYS: key {position} is not 32 bytes of URL-safe base64 "

@@ -71,6 +71,14 @@ def test_production_refuses_a_malformed_encryption_key():
     assert "FIELD_ENCRYPTION_KEYS: key 1 is not 32 bytes" in result.stderr
 
 
+def test_production_refuses_the_demo_encryption_key_published_with_the_code():
+    demo = "bG9jYWwtZGVtby1rZXktMzItYnl0ZXMtbG9uZyEhISE="
+    result = load_settings("config.settings.production", **{**PRODUCTION, "FIELD_ENCRYPTION_KEYS": demo})
+
+    assert result.returncode != 0
+    assert "is the demo key published with the code" in result.stderr
+
+
 def test_production_starts_with_its_secrets_and_debug_off():
     result = load_settings("config.settings.production", **PRODUCTION)
 

@@ -254,3 +254,29 @@ def test_the_page_shows_delivered_not_read_for_someone_with_read_receipts_off(pa
     state = html[start : html.index("</li>", start)]
     assert "Delivered" in state
     assert "Read" not in state
+
+
+@pytest.mark.parametrize(
+    ("at", "expected"),
+    [
+        (datetime(2026, 6, 1, 9, 0, tzinfo=UTC), "is at work now"),  # 10:00 in Lagos
+        (datetime(2026, 6, 1, 19, 0, tzinfo=UTC), "answers messages during working hours, next from"),
+    ],
+)
+def test_the_client_sees_when_the_counsellor_answers_messages(client_for, at, expected):
+    counsellor = make_bookable_counsellor(time_zone="Africa/Lagos", hours=(9, 17))
+    client = make_user(Role.MIGRANT)
+    conversation = services.conversation_get_or_create(client=client, counsellor=counsellor)
+
+    with time_machine.travel(at, tick=False):
+        html = (
+            client_for(client)
+            .get(reverse("counselling:conversation", args=[conversation.pk]))
+            .content.decode()
+        )
+        counsellor_view = client_for(counsellor).get(
+            reverse("counselling:conversation", args=[conversation.pk])
+        )
+
+    assert expected in html
+    assert "chat-office" not in counsellor_view.content.decode()
