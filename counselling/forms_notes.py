@@ -5,6 +5,7 @@ from typing import Any
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from counselling.services import NOTE_MAX_CHARS
 
@@ -13,7 +14,7 @@ class CaseNoteForm(forms.Form):
     # No max_length here: the service checks it and says how long the text is; the browser
     # stops typing at the limit.
     body = forms.CharField(
-        label=_("Note"),
+        label=pgettext_lazy("case note", "Note"),
         strip=True,
         widget=forms.Textarea(attrs={"rows": 5, "maxlength": NOTE_MAX_CHARS, "dir": "auto"}),
         error_messages={"required": _("Write the note first.")},

@@ -169,11 +169,14 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
 
 
 @contextlib.contextmanager
-def running_server(*, keep_var_dir: bool = False) -> Iterator[Server]:
-    """Set up a fresh var/ folder, start daphne on a free port, yield a `Server`, stop it."""
+def running_server(
+    *, keep_var_dir: bool = False, extra_env: dict[str, str] | None = None
+) -> Iterator[Server]:
+    """Set up a fresh var/ folder, start daphne on a free port, yield a `Server`, stop it.
+    `extra_env` adds settings (a benchmark passes REDIS_URL to measure with Redis)."""
     var_dir = Path(tempfile.mkdtemp(prefix="passage-e2e-"))
     log = var_dir / "server.log"
-    env = server_env(var_dir)
+    env = {**server_env(var_dir), **(extra_env or {})}
     process: subprocess.Popen[bytes] | None = None
     try:
         _manage(["migrate", "--no-input", "-v", "0"], env, log)
