@@ -23,6 +23,8 @@ SECRET_KEY = env("DJANGO_SECRET_KEY", default="")
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000")
+# Where "Leave quickly" goes: a neutral page that says nothing about counselling.
+QUICK_EXIT_URL = env("QUICK_EXIT_URL", default="https://www.google.com/")
 
 INSTALLED_APPS = [
     # daphne first: `runserver` then serves ASGI (WebSockets included).

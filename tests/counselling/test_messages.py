@@ -280,3 +280,21 @@ def test_the_client_sees_when_the_counsellor_answers_messages(client_for, at, ex
 
     assert expected in html
     assert "chat-office" not in counsellor_view.content.decode()
+
+
+def test_counselling_pages_offer_migrants_a_quick_exit_but_not_staff_or_other_pages(
+    pair, client_for, settings
+):
+    client, counsellor, conversation = pair
+    settings.QUICK_EXIT_URL = "https://weather.example.org/"
+    url = reverse("counselling:conversation", args=[conversation.pk])
+
+    migrant_page = client_for(client).get(url).content.decode()
+    directory = client_for(None).get(reverse("booking:directory")).content.decode()
+    counsellor_page = client_for(counsellor).get(url).content.decode()
+    help_page = client_for(client).get(reverse("frontend:help")).content.decode()
+
+    assert 'href="https://weather.example.org/"' in migrant_page
+    assert "data-quick-exit" in directory
+    assert "data-quick-exit" not in counsellor_page
+    assert "data-quick-exit" not in help_page

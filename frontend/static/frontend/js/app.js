@@ -10,6 +10,14 @@
       select.addEventListener("change", function () { select.form.submit(); });
     });
 
+    // "Leave quickly": replace this page in the history, so that Back does not return to it.
+    document.querySelectorAll("a[data-quick-exit]").forEach(function (link) {
+      link.addEventListener("click", function (event) {
+        event.preventDefault();
+        window.location.replace(link.href);
+      });
+    });
+
     // Sign-up: the browser knows the person's time zone; store it (editable later).
     var zone = "";
     try { zone = Intl.DateTimeFormat().resolvedOptions().timeZone || ""; } catch (e) { zone = ""; }
