@@ -19,6 +19,7 @@ from babel.dates import (
     match_skeleton,
 )
 from django import template
+from django.utils.html import format_html
 from django.utils.translation import get_language
 
 from accounts.reference import locale_for, zone_for
@@ -86,3 +87,10 @@ def when(moment: datetime | None, zone: str) -> str:
 @register.filter
 def zone_city(zone: str) -> str:
     return _city(zone or "UTC", get_language() or "en")
+
+
+@register.filter
+def bdi(text: object) -> str:
+    """A name set apart inside a translated sentence, so that a Latin name keeps its place in an
+    Arabic or Persian sentence (and the other way round)."""
+    return format_html("<bdi>{}</bdi>", text)

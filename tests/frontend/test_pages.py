@@ -174,3 +174,9 @@ def test_pages_of_a_signed_in_person_are_private(client_for, migrant):
 
 def test_public_pages_for_visitors_are_not_marked_private():
     assert "private" not in Client().get(reverse("frontend:help")).get("Cache-Control", "")
+
+
+def test_a_name_inside_a_translated_sentence_is_set_apart_and_escaped():
+    from frontend.templatetags.when import bdi
+
+    assert bdi("Mariam <b>Karimi</b>") == "<bdi>Mariam &lt;b&gt;Karimi&lt;/b&gt;</bdi>"
