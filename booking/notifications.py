@@ -6,13 +6,11 @@ import logging
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.core.mail import EmailMessage
 from django.db import transaction
-from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import timezone
 
-from accounts.sms import get_sms_backend
+from accounts.notify import Attachment, calendar_attachment, person_notify
 from booking.ics import appointment_ics, group_session_ics
 from booking.models import Appointment, GroupRegistration, GroupSession, Notice
 from config.celery import enqueue_on_commit
@@ -92,25 +90,16 @@ def _group_notice_send(notice: Notice, session: GroupSession) -> str:
         "recipient": recipient,
         "url": settings.SITE_URL.rstrip("/") + reverse("booking:group_session", args=[session.pk]),
     }
-    with translation.override(recipient.language or settings.LANGUAGE_CODE):
-        subject = render_to_string("booking/notices/group_subject.txt", context).strip()
-        if recipient.email:
-            body = render_to_string("booking/notices/group_email.txt", context)
-            message = EmailMessage(subject=subject, body=body, to=[recipient.email])
-            if notice.event != Notice.Event.WAITLISTED:
-                cancel = notice.event == Notice.Event.CANCELLED
-                message.attach(
-                    "session.ics",
-                    group_session_ics(session, cancel=cancel),
-                    f"text/calendar; charset=utf-8; method={'CANCEL' if cancel else 'REQUEST'}",
-                )
-            message.send()
-            return "email"
-        if recipient.phone:
-            text = str(render_to_string("booking/notices/group_sms.txt", context)).strip()
-            get_sms_backend().send(to=recipient.phone, body=text)
-            return "sms"
-    return "none"
+
+    def calendar() -> list[Attachment]:
+        if notice.event == Notice.Event.WAITLISTED:
+            return []  # nothing to put in a calendar yet
+        cancel = notice.event == Notice.Event.CANCELLED
+        return [calendar_attachment("session.ics", group_session_ics(session, cancel=cancel), cancel=cancel)]
+
+    return person_notify(
+        recipient=recipient, templates="booking/notices/group", context=context, attachments=calendar
+    )
 
 
 def _context(notice: Notice, appointment: Appointment) -> dict[str, object]:
@@ -132,30 +121,19 @@ def notice_send(notice: Notice) -> str:
     appointment = notice.appointment
     if appointment is None:
         return "none"
-    recipient = notice.recipient
     if notice.event in ACTIVE_ONLY and appointment.status != Appointment.Status.BOOKED:
         return "none"  # cancelled since: no reminder, no stale confirmation
     if notice.sequence != appointment.sequence and notice.event != Notice.Event.CANCELLED:
         return "none"  # superseded by a later change, which has its own notice
-    context = _context(notice, appointment)
-    with translation.override(recipient.language or settings.LANGUAGE_CODE):
-        subject = render_to_string("booking/notices/subject.txt", context).strip()
-        if recipient.email:
-            body = render_to_string("booking/notices/email.txt", context)
-            message = EmailMessage(subject=subject, body=body, to=[recipient.email])
-            cancel = notice.event == Notice.Event.CANCELLED
-            message.attach(
-                "appointment.ics",
-                appointment_ics(appointment, cancel=cancel),
-                f"text/calendar; charset=utf-8; method={'CANCEL' if cancel else 'REQUEST'}",
-            )
-            message.send()
-            return "email"
-        if recipient.phone:
-            text = str(render_to_string("booking/notices/sms.txt", context)).strip()
-            get_sms_backend().send(to=recipient.phone, body=text)
-            return "sms"
-    return "none"
+    cancel = notice.event == Notice.Event.CANCELLED
+    return person_notify(
+        recipient=notice.recipient,
+        templates="booking/notices/appointment",
+        context=_context(notice, appointment),
+        attachments=lambda: [
+            calendar_attachment("appointment.ics", appointment_ics(appointment, cancel=cancel), cancel=cancel)
+        ],
+    )
 
 
 def notices_send_pending(*, limit: int = 200) -> int:

@@ -6,14 +6,12 @@ import logging
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.core.mail import EmailMessage
 from django.db import transaction
 from django.db.models import F, OuterRef, Subquery
-from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import timezone
 
-from accounts.sms import get_sms_backend
+from accounts.notify import person_notify
 from counselling import presence
 from counselling.models import Message, Participant, Reassignment
 
@@ -45,19 +43,9 @@ def _context(reassignment: Reassignment) -> dict[str, object]:
 
 def reassignment_message_send(reassignment: Reassignment) -> str:
     """Send the message; returns the channel used ("email", "sms" or "none")."""
-    client = reassignment.client
-    context = _context(reassignment)
-    with translation.override(client.language or settings.LANGUAGE_CODE):
-        subject = render_to_string("counselling/reassignment/subject.txt", context).strip()
-        if client.email:
-            body = render_to_string("counselling/reassignment/email.txt", context)
-            EmailMessage(subject=subject, body=body, to=[client.email]).send()
-            return "email"
-        if client.phone:
-            text = render_to_string("counselling/reassignment/sms.txt", context).strip()
-            get_sms_backend().send(to=client.phone, body=text)
-            return "sms"
-    return "none"
+    return person_notify(
+        recipient=reassignment.client, templates="counselling/reassignment", context=_context(reassignment)
+    )
 
 
 def reassignment_notify_once(*, reassignment_id: int) -> bool:
@@ -102,22 +90,14 @@ NOTIFY_WITHIN = timedelta(days=2)
 def new_message_send(participant: Participant) -> str:
     """Tell one participant there is something new: no sender, no text (a phone's lock screen
     or a shared inbox shows nothing of the conversation). Returns the channel used."""
-    recipient = participant.user
     url = settings.SITE_URL.rstrip("/") + reverse(
         "counselling:conversation", args=[participant.conversation_id]
     )
-    context = {"recipient": recipient, "url": url}
-    with translation.override(recipient.language or settings.LANGUAGE_CODE):
-        subject = render_to_string("counselling/new_message/subject.txt", context).strip()
-        if recipient.email:
-            body = render_to_string("counselling/new_message/email.txt", context)
-            EmailMessage(subject=subject, body=body, to=[recipient.email]).send()
-            return "email"
-        if recipient.phone:
-            text = render_to_string("counselling/new_message/sms.txt", context).strip()
-            get_sms_backend().send(to=recipient.phone, body=text)
-            return "sms"
-    return "none"
+    return person_notify(
+        recipient=participant.user,
+        templates="counselling/new_message",
+        context={"recipient": participant.user, "url": url},
+    )
 
 
 def new_messages_notify_pending(*, now: datetime | None = None, limit: int = 500) -> int:
