@@ -1,17 +1,17 @@
 """No double booking under real concurrency: PostgreSQL (run by .ci/run where reachable)."""
 
-import threading
 import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 
 from accounts.models import Role
 from booking import services
 from booking.models import Appointment
 from booking.services import BookingError
 from counselling.services import conversation_get_or_create
+from tests.concurrency import run_together
 from tests.factories import make_bookable_counsellor, make_user
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
@@ -26,12 +26,8 @@ def test_fifty_simultaneous_bookings_of_one_slot_make_exactly_one_appointment():
     counsellor = make_bookable_counsellor(hours=(0, 23))
     clients = [make_user(Role.MIGRANT) for _ in range(50)]
     start_at = tomorrow_at(10)
-    barrier = threading.Barrier(len(clients))
-    outcomes: list[str] = []
-    lock = threading.Lock()
 
-    def attempt(client) -> None:
-        barrier.wait()
+    def attempt(client) -> str:
         try:
             services.appointment_book(
                 client=client,
@@ -43,19 +39,11 @@ def test_fifty_simultaneous_bookings_of_one_slot_make_exactly_one_appointment():
                 language="en",
                 idempotency_key=uuid.uuid4(),
             )
-            outcome = "booked"
         except BookingError as error:
-            outcome = f"{error.code}:{bool(error.next_slots)}"
-        finally:
-            connection.close()
-        with lock:
-            outcomes.append(outcome)
+            return f"{error.code}:{bool(error.next_slots)}"
+        return "booked"
 
-    threads = [threading.Thread(target=attempt, args=(c,)) for c in clients]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    outcomes = run_together([lambda c=c: attempt(c) for c in clients])
 
     assert outcomes.count("booked") == 1
     assert outcomes.count("slot_taken:True") == 49, outcomes

@@ -1,42 +1,24 @@
 """Group-session capacity under real concurrency: PostgreSQL (run by .ci/run where reachable)."""
 
-import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from django.db import connection
 
 from accounts.models import Role
 from booking import services
 from booking.models import GroupRegistration, GroupSession
+from tests.concurrency import run_together
 from tests.factories import make_user
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 
 def _together(actions) -> list[str]:
-    """Run the callables at the same instant, one thread each; return what each ended with."""
-    barrier = threading.Barrier(len(actions))
-    outcomes: list[str] = []
-    lock = threading.Lock()
-
-    def run(action) -> None:
-        barrier.wait()
-        try:
-            outcome = action()
-        except Exception as error:  # noqa: BLE001 - the test reports any failure as an outcome
-            outcome = f"error:{type(error).__name__}"
-        finally:
-            connection.close()
-        with lock:
-            outcomes.append(outcome)
-
-    threads = [threading.Thread(target=run, args=(a,)) for a in actions]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return outcomes
+    """Run the callables at the same instant; what each ended with ("error:..." if it raised)."""
+    return [
+        f"error:{type(result).__name__}" if isinstance(result, Exception) else result
+        for result in run_together(actions)
+    ]
 
 
 def _session(capacity: int) -> GroupSession:

@@ -1,12 +1,10 @@
 """Reassignments under real concurrency: PostgreSQL (run by .ci/run where reachable)."""
 
-import threading
 import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import connection
 
 from accounts.models import Role
 from booking import services as booking
@@ -14,6 +12,7 @@ from booking.models import Appointment
 from booking.services import BookingError
 from counselling.models import Reassignment
 from counselling.services import client_reassign
+from tests.concurrency import run_together
 from tests.factories import OrganisationFactory, make_bookable_counsellor, make_user
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
@@ -37,33 +36,19 @@ def book(client, counsellor, start_at):
     ).appointment
 
 
-def run_together(*calls) -> list[str]:
+def outcomes_of(*calls) -> list[str]:
     """Start every call at the same moment, each on its own connection; their outcomes."""
-    barrier = threading.Barrier(len(calls))
-    outcomes: list[str] = []
-    lock = threading.Lock()
 
-    def attempt(call) -> None:
-        barrier.wait()
-        try:
-            outcome = call()
-        except BookingError as error:
-            outcome = f"booking:{error.code}"
-        except ValidationError:
-            outcome = "refused"
-        except Exception as error:  # noqa: BLE001 - a deadlock or anything else fails the test below
-            outcome = f"error:{type(error).__name__}"
-        finally:
-            connection.close()
-        with lock:
-            outcomes.append(outcome)
+    def outcome(result: object) -> str:
+        if isinstance(result, BookingError):
+            return f"booking:{result.code}"
+        if isinstance(result, ValidationError):
+            return "refused"
+        if isinstance(result, Exception):  # a deadlock or anything else fails the test
+            return f"error:{type(result).__name__}"
+        return result  # type: ignore[return-value]
 
-    threads = [threading.Thread(target=attempt, args=(call,)) for call in calls]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return outcomes
+    return [outcome(result) for result in run_together(calls)]
 
 
 @pytest.fixture
@@ -91,7 +76,7 @@ def test_a_reassignment_racing_bookings_of_the_new_counsellor_never_double_books
     def booking_of(other, start_at):
         return lambda: (book(other, new, start_at), "booked")[1]
 
-    outcomes = run_together(reassign, *(booking_of(o, t) for o, t in zip(others, times, strict=True)))
+    outcomes = outcomes_of(reassign, *(booking_of(o, t) for o, t in zip(others, times, strict=True)))
 
     assert not [o for o in outcomes if o.startswith("error")], outcomes
     assert outcomes.count("reassigned") == 1
@@ -117,7 +102,7 @@ def test_two_coordinators_moving_one_client_at_once_make_one_change(team):
 
         return call
 
-    outcomes = run_together(*(reassign_by(c) for c in coordinators))
+    outcomes = outcomes_of(*(reassign_by(c) for c in coordinators))
 
     assert sorted(outcomes) == ["reassigned", "refused"]
     assert Reassignment.objects.count() == 1
