@@ -24,3 +24,21 @@ class MessageForm(forms.Form):
         super().__init__(*args, **kwargs)
         if not self.is_bound:
             self.initial.setdefault("client_id", uuid.uuid4())
+
+
+class ReportForm(forms.Form):
+    reason = forms.CharField(
+        label=_("What worries you about this message? (you can leave this empty)"),
+        required=False,
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+
+class ReportResolveForm(forms.Form):
+    outcome = forms.CharField(
+        label=_("What was done"),
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        error_messages={"required": _("Write what was done.")},
+    )

@@ -244,3 +244,36 @@ class CaseNoteAccess(models.Model):
 
     def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
         raise AppendOnlyError("The case note access log is append-only: its rows are never deleted.")
+
+
+class MessageReport(models.Model):
+    """Someone in a conversation flagged a message (abuse, threat, fraud, anything that worries
+    them); a coordinator of the counsellor's organisation looks at it and closes it."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("Open")
+        RESOLVED = "resolved", _("Resolved")
+
+    message = models.ForeignKey(Message, on_delete=models.PROTECT, related_name="reports")
+    reporter = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    reason = models.CharField(_("what is wrong"), max_length=500, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    outcome = models.CharField(_("what was done"), max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["status", "created_at"], name="message_report_queue")]
+        constraints = [
+            models.UniqueConstraint(fields=["message", "reporter"], name="message_report_once"),
+            models.CheckConstraint(
+                condition=Q(status__in=["open", "resolved"]), name="message_report_status_known"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"report {self.pk} of message {self.message_id} ({self.status})"

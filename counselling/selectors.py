@@ -9,6 +9,7 @@ from counselling.models import (
     CaseNoteAccess,
     Conversation,
     Message,
+    MessageReport,
     Participant,
     ReassignedAppointment,
     Reassignment,
@@ -67,6 +68,17 @@ def message_page(
         messages = messages.filter(id__lt=before_id)
     page = list(messages.select_related("sender").order_by("-id")[: limit + 1])
     return list(reversed(page[:limit])), len(page) > limit
+
+
+def message_get_for_participant(*, participant: Participant, message_id: int) -> Message | None:
+    """One message of the participant's conversation that they may see."""
+    return (
+        Message.objects.filter(
+            _visible(participant), conversation_id=participant.conversation_id, pk=message_id
+        )
+        .select_related("sender")
+        .first()
+    )
 
 
 def message_list_after(*, participant: Participant, after_id: int, limit: int = 200) -> list[Message]:
@@ -233,4 +245,22 @@ def case_note_access_list(*, organisation: Organisation, client: User) -> QueryS
         .select_related("reader", "note__author")
         .defer("note__body_sealed")
         .order_by("-at", "-pk")
+    )
+
+
+# --- Reports of messages --------------------------------------------------------------------
+
+
+def message_report_list_for_organisation(*, organisation: Organisation) -> QuerySet[MessageReport]:
+    """Reports of messages in conversations with the organisation's counsellors: open first."""
+    return (
+        MessageReport.objects.filter(message__conversation__counsellor__organisation=organisation)
+        .select_related(
+            "message__sender",
+            "message__conversation__client",
+            "message__conversation__counsellor",
+            "reporter",
+            "resolved_by",
+        )
+        .order_by(Case(When(status=MessageReport.Status.OPEN, then=0), default=1), "-created_at", "-pk")
     )

@@ -16,6 +16,7 @@ from counselling.models import (
     CaseNoteAccess,
     Conversation,
     Message,
+    MessageReport,
     Participant,
     ReassignedAppointment,
     Reassignment,
@@ -371,3 +372,57 @@ def case_notes_open(
         for note in notes
     )
     return opened
+
+
+# --- Reports of messages --------------------------------------------------------------------
+
+REPORT_REASON_MAX = 500
+
+
+@transaction.atomic
+def message_report(*, message: Message, reporter: User, reason: str = "") -> tuple[MessageReport, bool]:
+    """Flag a message for the coordinators; reporting the same message again changes nothing."""
+    participant = _active_participant(message.conversation, reporter)
+    if participant.sees_history_from is not None and message.created_at < participant.sees_history_from:
+        raise ValidationError(_("You are not part of this conversation."), code="not_participant")
+    if message.sender_id == reporter.pk:
+        raise ValidationError(_("You cannot report your own message."), code="own_message")
+    reason = reason.strip()
+    if len(reason) > REPORT_REASON_MAX:
+        too_long = _("Please write at most %(max)d characters.") % {"max": REPORT_REASON_MAX}
+        raise ValidationError({"reason": too_long})
+    earlier = MessageReport.objects.filter(message=message, reporter=reporter).first()
+    if earlier is not None:
+        return earlier, False
+    try:
+        with transaction.atomic():
+            return MessageReport.objects.create(message=message, reporter=reporter, reason=reason), True
+    except IntegrityError:
+        return MessageReport.objects.get(message=message, reporter=reporter), False
+
+
+@transaction.atomic
+def message_report_resolve(*, report: MessageReport, by: User, outcome: str) -> MessageReport:
+    """A coordinator of the counsellor's organisation closes a report, saying what was done."""
+    current = (
+        MessageReport.objects.select_for_update(of=("self",))
+        .select_related("message__conversation__counsellor")
+        .get(pk=report.pk)
+    )
+    organisation_id = current.message.conversation.counsellor.organisation_id
+    if not by.has_role(Role.COORDINATOR) or organisation_id is None or by.organisation_id != organisation_id:
+        raise ValidationError(_("Only a coordinator of the organisation can close this report."))
+    outcome = outcome.strip()
+    if not outcome:
+        raise ValidationError({"outcome": _("Write what was done.")})
+    if len(outcome) > REPORT_REASON_MAX:
+        too_long = _("Please write at most %(max)d characters.") % {"max": REPORT_REASON_MAX}
+        raise ValidationError({"outcome": too_long})
+    if current.status == MessageReport.Status.RESOLVED:
+        return current
+    current.status = MessageReport.Status.RESOLVED
+    current.resolved_by = by
+    current.resolved_at = timezone.now()
+    current.outcome = outcome
+    current.save(update_fields=["status", "resolved_by", "resolved_at", "outcome"])
+    return current

@@ -20,7 +20,7 @@ from accounts.permissions import role_required
 from booking import selectors as booking_selectors
 from booking.slots import next_working_time
 from counselling import selectors, services
-from counselling.forms import MessageForm
+from counselling.forms import MessageForm, ReportForm, ReportResolveForm
 from counselling.forms_notes import CaseNoteForm, NewCaseNoteForm
 from counselling.models import CaseNote, CaseNoteAccess, Participant
 from counselling.selectors import CaseNoteScope
@@ -282,6 +282,82 @@ def case_note_log(request: HttpRequest, client_id: int) -> HttpResponse:
     )
 
 
+# --- Reports of messages ------------------------------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def message_report(request: HttpRequest, conversation_id: int, message_id: int) -> HttpResponse:
+    """A participant flags a message of someone else for the coordinators."""
+    participant = _participant_or_404(request, conversation_id)
+    message = selectors.message_get_for_participant(participant=participant, message_id=message_id)
+    if message is None:
+        raise Http404
+    form = ReportForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.message_report(
+                message=message, reporter=request.user, reason=form.cleaned_data["reason"]
+            )  # type: ignore[arg-type]
+        except ValidationError as error:
+            apply_errors(form, error)
+        else:
+            messages.success(request, _("Thank you. A coordinator will look at this message."))
+            return redirect("counselling:conversation", conversation_id)
+    return render(
+        request, "counselling/report.html", {"message": message, "form": form, "zone": request.user.time_zone}
+    )  # type: ignore[union-attr]
+
+
+@role_required(Role.COORDINATOR)
+@require_GET
+def report_list(request: HttpRequest) -> HttpResponse:
+    """For coordinators: reported messages in their organisation's conversations, open first."""
+    user: User = request.user  # type: ignore[assignment]
+    if user.organisation is None:
+        return render(request, "booking/organisation/no_organisation.html", status=200)
+    reports = selectors.message_report_list_for_organisation(organisation=user.organisation)
+    page = Paginator(reports, LOG_PER_PAGE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "counselling/reports.html",
+        {
+            "page": page,
+            "form": ReportResolveForm(),
+            "zone": user.time_zone,
+            "organisation": user.organisation,
+        },
+    )
+
+
+@role_required(Role.COORDINATOR)
+@require_POST
+def report_resolve(request: HttpRequest, report_id: int) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    if user.organisation is None:
+        raise Http404
+    report = (
+        selectors.message_report_list_for_organisation(organisation=user.organisation)
+        .filter(pk=report_id)
+        .first()
+    )
+    if report is None:
+        raise Http404
+    form = ReportResolveForm(request.POST)
+    if form.is_valid():
+        try:
+            services.message_report_resolve(report=report, by=user, outcome=form.cleaned_data["outcome"])
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(request, _("The report is closed."))
+    else:
+        for errors in form.errors.values():
+            for message in errors:
+                messages.error(request, str(message))
+    return redirect("counselling:org_reports")
+
+
 urlpatterns: list[URLPattern] = [
     path("conversations/", conversation_list, name="conversations"),
     path("conversations/<int:conversation_id>/", conversation_detail, name="conversation"),
@@ -291,4 +367,9 @@ urlpatterns: list[URLPattern] = [
     path("clients/<int:client_id>/notes/<int:note_id>/edit/", case_note_edit, name="case_note_edit"),
     # Beside the coordinator's other pages of a client (the "Team" tab stays lit: "org_").
     path("organisation/clients/<int:client_id>/notes/log/", case_note_log, name="org_case_note_log"),
+    path(
+        "conversations/<int:conversation_id>/messages/<int:message_id>/report/", message_report, name="report"
+    ),
+    path("organisation/reports/", report_list, name="org_reports"),
+    path("organisation/reports/<int:report_id>/resolve/", report_resolve, name="org_report_resolve"),
 ]

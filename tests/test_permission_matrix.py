@@ -122,6 +122,9 @@ POLICY: dict[str, Rule] = {
     "counselling:conversations": Rule(signed_in()),
     "counselling:conversation": Rule(signed_in(NOT_FOUND), {"conversation_id": "999999"}),
     "counselling:send": Rule(everyone(POST_ONLY), {"conversation_id": "999999"}),
+    "counselling:report": Rule(signed_in(NOT_FOUND), {"conversation_id": "999999", "message_id": "1"}),
+    "counselling:org_reports": Rule(only(Role.COORDINATOR)),
+    "counselling:org_report_resolve": Rule({**only(Role.COORDINATOR), Role.COORDINATOR: POST_ONLY}),
     # Case notes: the client's counsellors and the organisation's coordinators; a client they
     # may not read about does not exist for them. Only counsellors write; only coordinators see
     # the access log.

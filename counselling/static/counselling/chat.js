@@ -66,6 +66,14 @@
     var time = document.createElement("bdi");
     time.textContent = message.time || "";
     meta.appendChild(time);
+    if (message.sender !== me && message.id) {
+      meta.appendChild(document.createTextNode(" · "));
+      var report = document.createElement("a");
+      report.className = "chat-report";
+      report.href = d.reportUrl.replace("/messages/0/", "/messages/" + message.id + "/");
+      report.textContent = d.tReport;
+      meta.appendChild(report);
+    }
     if (message.sender === me) {
       meta.appendChild(document.createTextNode(" · "));
       var state = document.createElement("span");
