@@ -367,3 +367,23 @@ async def test_someone_with_read_receipts_off_is_shown_as_delivered_only(pair):
     assert (receipt["kind"], receipt["up_to"]) == ("delivered", message.pk)
     await reader.disconnect()
     await writer.disconnect()
+
+
+async def test_typing_reaches_the_other_person_only_and_is_never_stored(pair):
+    client, counsellor, conversation = pair
+    typist, _ = await connect(conversation.pk, client)
+    other, _ = await connect(conversation.pk, counsellor)
+    await receive(typist), await receive(other)
+
+    await typist.send_to(text_data='{"type": "typing"}')
+    heard = await receive_type(other, "typing")
+    await typist.send_to(text_data='{"type": "ping"}')
+    own_frames = []
+    while (frame := await receive(typist))["type"] != "pong":
+        own_frames.append(frame["type"])
+
+    assert heard == {"type": "typing", "user": client.pk}
+    assert "typing" not in own_frames
+    assert await sync_to_async(Message.objects.count)() == 0
+    await typist.disconnect()
+    await other.disconnect()
