@@ -24,7 +24,7 @@ from counselling.forms import MessageForm, ReportForm, ReportResolveForm
 from counselling.forms_notes import CaseNoteForm, NewCaseNoteForm
 from counselling.models import CaseNote, CaseNoteAccess, Participant
 from counselling.selectors import CaseNoteScope
-from frontend.forms import apply_errors
+from frontend.forms import apply_errors, flash_errors
 
 app_name = "counselling"
 PAGE = 30
@@ -352,9 +352,7 @@ def report_resolve(request: HttpRequest, report_id: int) -> HttpResponse:
         else:
             messages.success(request, _("The report is closed."))
     else:
-        for errors in form.errors.values():
-            for message in errors:
-                messages.error(request, str(message))
+        flash_errors(request, form)
     return redirect("counselling:org_reports")
 
 

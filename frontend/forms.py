@@ -1,6 +1,8 @@
 from django import forms
+from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.forms.renderers import TemplatesSetting
+from django.http import HttpRequest
 
 
 class FormRenderer(TemplatesSetting):
@@ -21,3 +23,11 @@ def apply_errors(form: forms.Form, error: ValidationError, renamed: dict[str, st
         target = renamed.get(field, field)
         for message in errors:
             form.add_error(target if target in form.fields else None, message)
+
+
+def flash_errors(request: HttpRequest, form: forms.Form) -> None:
+    """Show a form's errors as messages, for small forms posted from another page (a cancel box
+    on an agenda) that send the person back there instead of showing the form again."""
+    for errors in form.errors.values():
+        for message in errors:
+            messages.error(request, str(message))

@@ -32,7 +32,7 @@ from booking.forms_counsellor import (
 )
 from booking.models import Appointment, DateOverride, Schedule
 from booking.services import BookingError
-from frontend.forms import apply_errors
+from frontend.forms import apply_errors, flash_errors
 
 AGENDA_DAYS = 8  # today and the next 7 days
 PREVIEW_SLOTS = 5
@@ -338,9 +338,7 @@ def counsellor_cancel(request: HttpRequest, appointment_id: int) -> HttpResponse
     appointment = _own_appointment(request, appointment_id)
     form = CancelForm(request.POST)
     if not form.is_valid():
-        for errors in form.errors.values():
-            for message in errors:
-                messages.error(request, str(message))
+        flash_errors(request, form)
         return _return_to_agenda(request, appointment, done=False)
     try:
         services.appointment_cancel(

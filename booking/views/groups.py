@@ -22,7 +22,7 @@ from booking import selectors, services
 from booking.forms_groups import GroupCancelForm, GroupFilterForm, GroupSessionForm
 from booking.models import GroupRegistration, GroupSession
 from booking.services import BookingError
-from frontend.forms import apply_errors
+from frontend.forms import apply_errors, flash_errors
 
 PER_PAGE = 20
 
@@ -235,9 +235,7 @@ def session_cancel(request: HttpRequest, session_id: int) -> HttpResponse:
     session = _managed_or_404(request, session_id)
     form = GroupCancelForm(request.POST)
     if not form.is_valid():
-        for errors in form.errors.values():
-            for message in errors:
-                messages.error(request, str(message))
+        flash_errors(request, form)
         return redirect("booking:group_session", session.pk)
     try:
         services.group_session_cancel(session=session, by=request.user, reason=form.cleaned_data["reason"])  # type: ignore[arg-type]
