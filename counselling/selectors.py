@@ -142,6 +142,10 @@ def conversation_list_for_user(*, user: User) -> QuerySet[Participant]:
     )
 
 
+def has_conversations(*, user: User) -> bool:
+    return Participant.objects.filter(user=user, removed_at__isnull=True).exists()
+
+
 def unread_total(*, user: User) -> int:
     """Messages from others the user has not read yet, over all their conversations."""
     return (

@@ -1,8 +1,6 @@
 """Conversations over plain HTTP: the list, one conversation page by page, and a form to write.
 The page works without JavaScript or WebSockets (old phones, proxies that block them)."""
 
-from datetime import datetime, timedelta
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -18,7 +16,6 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts.models import Role, User
 from accounts.permissions import role_required
 from booking import selectors as booking_selectors
-from booking.slots import next_working_time
 from counselling import selectors, services
 from counselling.forms import MessageForm, ReportForm, ReportResolveForm
 from counselling.forms_notes import CaseNoteForm, NewCaseNoteForm
@@ -28,7 +25,6 @@ from frontend.forms import apply_errors, flash_errors
 
 app_name = "counselling"
 PAGE = 30
-OFFICE_DAYS = 14
 
 
 def _participant_or_404(request: HttpRequest, conversation_id: int) -> Participant:
@@ -57,18 +53,6 @@ def conversation_list(request: HttpRequest) -> HttpResponse:
     return render(request, "counselling/conversations.html", {"rows": rows, "zone": user.time_zone})
 
 
-def _office_hours(counsellor: User, now: datetime) -> dict[str, object] | None:
-    """The counsellor's working hours are when they answer messages: at work now, or when next."""
-    availability = booking_selectors.availability_get(
-        counsellor=counsellor, busy_from=now, busy_to=now + timedelta(days=OFFICE_DAYS + 1)
-    )
-    found = next_working_time(availability, now=now, days=OFFICE_DAYS) if availability else None
-    if found is None:
-        return None
-    start, working = found
-    return {"start": start, "working": working}
-
-
 def _page(
     request: HttpRequest, participant: Participant, form: MessageForm, status: int = 200
 ) -> HttpResponse:
@@ -89,11 +73,17 @@ def _page(
         .first()
     )
     is_client = conversation.client_id == user.pk
+    office = (
+        booking_selectors.counsellor_next_working_time(counsellor=conversation.counsellor, now=now)
+        if is_client
+        else None
+    )
     context = {
         "conversation": conversation,
         "participant": participant,
-        # When the counsellor next works (and so answers messages): for the client.
-        "office": _office_hours(conversation.counsellor, now) if is_client else None,
+        # When the counsellor is next at work (they answer messages then): shown to the client.
+        "office_from": office[0] if office else None,
+        "office_now": bool(office and office[1]),
         "other": other,
         "messages_page": page,
         "earlier_url": f"{request.path}?before={page[0].pk}" if has_earlier and page else "",

@@ -227,10 +227,9 @@ def group_sessions_card(user: User) -> Card | None:
 @register_card
 def messages_card(user: User) -> Card | None:
     """Unread messages over all the person's conversations, and the way to them."""
-    from counselling.models import Participant
-    from counselling.selectors import unread_total
+    from counselling.selectors import has_conversations, unread_total
 
-    if not Participant.objects.filter(user=user, removed_at__isnull=True).exists():
+    if not has_conversations(user=user):
         return None
     unread = unread_total(user=user)
     return Card(

@@ -9,6 +9,7 @@ from booking.selectors.appointments import (
 from booking.selectors.availability import (
     availability_get,
     client_busy,
+    counsellor_next_working_time,
     next_free_slot_map,
     schedule_get,
     slot_list,
@@ -63,6 +64,7 @@ __all__ = [
     "counsellor_cards",
     "counsellor_directory_list",
     "counsellor_get",
+    "counsellor_next_working_time",
     "directory_countries",
     "directory_languages",
     "group_registration_get",

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from booking.models import Appointment, DateOverride, Schedule, WeeklyRule
-from booking.slots import Availability, Slot, free_slots
+from booking.slots import Availability, Slot, free_slots, next_working_time
 
 
 def schedule_get(*, counsellor: User) -> Schedule | None:
@@ -190,3 +190,16 @@ def next_free_slot_map(
         if slots:
             found[counsellor.pk] = (slots[0], length)
     return found
+
+
+def counsellor_next_working_time(
+    *, counsellor: User, now: datetime, days: int = 14
+) -> tuple[datetime, bool] | None:
+    """When the counsellor is next at work: (now, True) while at work, else (start, False); None
+    without hours in the next `days`. Their working hours are also when they answer messages."""
+    availability = availability_get(
+        counsellor=counsellor, busy_from=now, busy_to=now + timedelta(days=days + 1)
+    )
+    if availability is None:
+        return None
+    return next_working_time(availability, now=now, days=days)
