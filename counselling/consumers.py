@@ -307,10 +307,7 @@ class ConversationConsumer(AsyncWebsocketConsumer):
         return selectors.last_message_id(conversation_id=self.participant.conversation_id)
 
     def _others_online(self) -> list[int]:
-        others = Participant.objects.filter(
-            conversation_id=self.participant.conversation_id, removed_at__isnull=True
-        ).exclude(user=self.user)
-        return presence.online_among(user_ids=list(others.values_list("user_id", flat=True)))
+        return presence.online_among(user_ids=selectors.other_participant_ids(participant=self.participant))
 
     async def _send(self, payload: dict[str, Any]) -> None:
         await self.send(text_data=json.dumps(payload, ensure_ascii=False))

@@ -100,17 +100,24 @@ def last_message_id(*, conversation_id: int) -> int:
     return last.first() or 0
 
 
+def _others(participant: Participant) -> QuerySet[Participant]:
+    return Participant.objects.filter(
+        conversation_id=participant.conversation_id, removed_at__isnull=True
+    ).exclude(pk=participant.pk)
+
+
+def other_participant_ids(*, participant: Participant) -> list[int]:
+    """The user ids of the others still in the conversation."""
+    return list(_others(participant).values_list("user_id", flat=True))
+
+
 def others_positions(*, participant: Participant) -> tuple[int, int]:
     """(read, delivered): the furthest message that every other participant has read, and that
     every other participant's device has received (for the ticks under one's own messages)."""
-    found = (
-        Participant.objects.filter(conversation_id=participant.conversation_id, removed_at__isnull=True)
-        .exclude(pk=participant.pk)
-        .aggregate(
-            # Someone who turned read receipts off never shows as "read" ("delivered" at most).
-            read=Min(Case(When(user__read_receipts=True, then=F("last_read_id")), default=Value(0))),
-            delivered=Min("last_delivered_id"),
-        )
+    found = _others(participant).aggregate(
+        # Someone who turned read receipts off never shows as "read" ("delivered" at most).
+        read=Min(Case(When(user__read_receipts=True, then=F("last_read_id")), default=Value(0))),
+        delivered=Min("last_delivered_id"),
     )
     return found["read"] or 0, found["delivered"] or 0
 
