@@ -1,4 +1,5 @@
 import uuid
+from datetime import timedelta
 from typing import Any, NoReturn
 
 from django.conf import settings
@@ -277,3 +278,89 @@ class MessageReport(models.Model):
 
     def __str__(self) -> str:
         return f"report {self.pk} of message {self.message_id} ({self.status})"
+
+
+# --- Calls ----------------------------------------------------------------------------------
+
+
+class Call(models.Model):
+    """One audio or video call in a conversation: who started it, when it rang, was answered
+    and ended, and why it ended. Signalling (SDP, ICE candidates) passes through the socket and
+    is never stored or logged."""
+
+    class Media(models.TextChoices):
+        AUDIO = "audio", _("Audio")
+        VIDEO = "video", _("Video")
+
+    class EndReason(models.TextChoices):
+        HANGUP = "hangup", _("Hung up")
+        REJECTED = "rejected", _("Declined")
+        NO_ANSWER = "no_answer", _("Not answered")
+        CANCELLED = "cancelled", _("Cancelled before an answer")
+        FAILED = "failed", _("Could not connect")
+        LOST = "lost", _("Connection lost")
+
+    # Chosen by the caller's device: an invite sent twice is one call.
+    ref = models.UUIDField(unique=True)
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="calls")
+    appointment = models.ForeignKey(
+        "booking.Appointment", on_delete=models.SET_NULL, null=True, blank=True, related_name="calls"
+    )
+    started_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    media = models.CharField(max_length=5, choices=Media.choices)
+    invited_at = models.DateTimeField(default=timezone.now)
+    # An invite nobody accepts by then ends as "not answered".
+    ring_until = models.DateTimeField()
+    answered_at = models.DateTimeField(null=True, blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    end_reason = models.CharField(max_length=10, choices=EndReason.choices, blank=True)
+    ended_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-invited_at", "-pk"]
+        indexes = [models.Index(fields=["conversation", "invited_at"], name="call_conversation_invited")]
+        constraints = [
+            # At most one call rings or runs in a conversation at a time.
+            models.UniqueConstraint(
+                fields=["conversation"],
+                condition=Q(ended_at__isnull=True),
+                name="call_one_live_per_conversation",
+            ),
+            models.CheckConstraint(
+                condition=Q(ended_at__isnull=True, end_reason="")
+                | Q(
+                    ended_at__isnull=False,
+                    end_reason__in=["hangup", "rejected", "no_answer", "cancelled", "failed", "lost"],
+                ),
+                name="call_end_reason_when_ended",
+            ),
+            models.CheckConstraint(condition=Q(media__in=["audio", "video"]), name="call_media_known"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.media} call {self.pk} in {self.conversation_id}"
+
+    @property
+    def duration(self) -> timedelta | None:
+        if self.answered_at is None or self.ended_at is None:
+            return None
+        return self.ended_at - self.answered_at
+
+
+class CallAttendee(models.Model):
+    """A participant who joined a call (the caller, and each person who accepted): when they
+    joined and left. Two or more attendees at once make the call "answered"."""
+
+    call = models.ForeignKey(Call, on_delete=models.CASCADE, related_name="attendees")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    joined_at = models.DateTimeField(default=timezone.now)
+    left_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["joined_at", "pk"]
+        constraints = [models.UniqueConstraint(fields=["call", "user"], name="call_attendee_once")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} in call {self.call_id}"
