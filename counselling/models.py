@@ -364,3 +364,220 @@ class CallAttendee(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} in call {self.call_id}"
+
+
+# --- Interpreters ---------------------------------------------------------------------------
+
+
+class InterpreterInvitation(models.Model):
+    """A coordinator proposes an interpreter for a conversation; the client decides.
+
+    Only the client's consent makes the interpreter a participant. The client also decides
+    whether the interpreter may read what was written before they joined (`shares_history`)."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Waiting for the client")
+        ACCEPTED = "accepted", _("Accepted")
+        DECLINED = "declined", _("Declined")
+        WITHDRAWN = "withdrawn", _("Withdrawn")
+
+    conversation = models.ForeignKey(
+        Conversation, on_delete=models.CASCADE, related_name="interpreter_invitations"
+    )
+    interpreter = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    invited_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    # The language the interpreter works in with the client (a code from settings.LANGUAGES or
+    # the counsellor-language list).
+    language = models.CharField(_("language"), max_length=10)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    shares_history = models.BooleanField(default=False)
+    created_at = models.DateTimeField(default=timezone.now)
+    answered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["conversation", "interpreter"],
+                condition=Q(status="pending"),
+                name="interpreter_invitation_one_pending",
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=["pending", "accepted", "declined", "withdrawn"]),
+                name="interpreter_invitation_status_known",
+            ),
+            models.CheckConstraint(
+                condition=Q(status="pending", answered_at__isnull=True) | ~Q(status="pending"),
+                name="interpreter_invitation_pending_unanswered",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"interpreter {self.interpreter_id} for conversation {self.conversation_id} ({self.status})"
+
+
+# --- A way in without an account: information requests ------------------------------------
+
+
+class InformationRequest(models.Model):
+    """A question about return and reintegration for one country of origin, sent from the
+    public form by anyone (anonymously, or leaving a phone number or e-mail for a call back).
+
+    The requester keeps `reference` to read the answer later; coordinators of organisations in
+    that country triage it and assign it to a counsellor who serves it and speaks the language.
+    The contact is stored sealed (counselling.crypto), never in plain text."""
+
+    class Topic(models.TextChoices):
+        RETURN = "return", _("Preparing to go back")
+        REINTEGRATION = "reintegration", _("Support after return")
+        DOCUMENTS = "documents", _("Documents and papers")
+        WORK = "work", _("Work and training")
+        HEALTH = "health", _("Health")
+        OTHER = "other", _("Something else")
+
+    class Contact(models.TextChoices):
+        NONE = "none", _("No call back: I will check with my reference code")
+        PHONE = "phone", _("Call or text me")
+        EMAIL = "email", _("E-mail me")
+
+    class Status(models.TextChoices):
+        NEW = "new", _("Received")
+        ASSIGNED = "assigned", _("A counsellor is looking at it")
+        ANSWERED = "answered", _("Answered")
+        CLOSED = "closed", _("Closed")
+
+    reference = models.CharField(max_length=16, unique=True, editable=False)
+    country = models.CharField(_("country"), max_length=2)
+    language = models.CharField(_("language"), max_length=10)
+    topic = models.CharField(_("topic"), max_length=16, choices=Topic.choices)
+    question = models.TextField(_("question"))
+    contact_method = models.CharField(max_length=5, choices=Contact.choices, default=Contact.NONE)
+    # "v1:<key id>:…" when a contact was left, empty otherwise.
+    contact_sealed = models.TextField(blank=True, editable=False)
+    requester = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.NEW)
+    created_at = models.DateTimeField(default=timezone.now)
+    assigned_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    assigned_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    assigned_at = models.DateTimeField(null=True, blank=True)
+    answer = models.TextField(_("answer"), blank=True)
+    answered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["country", "status", "created_at"], name="inforequest_triage")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(contact_method="none", contact_sealed="")
+                | (Q(contact_method__in=["phone", "email"]) & Q(contact_sealed__startswith="v1:")),
+                name="inforequest_contact_sealed",
+            ),
+            models.CheckConstraint(
+                condition=Q(status="new") | Q(assigned_to__isnull=False),
+                name="inforequest_assigned_has_counsellor",
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=["new", "assigned", "answered", "closed"]),
+                name="inforequest_status_known",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"information request {self.reference} ({self.status})"
+
+
+# --- Feedback, complaints and session ratings ----------------------------------------------
+
+
+class Feedback(models.Model):
+    """Feedback or a complaint from anyone, signed in or not, in their language. Coordinators
+    track it to resolution; the sender follows its status with `reference`."""
+
+    class Kind(models.TextChoices):
+        FEEDBACK = "feedback", _("Feedback or an idea")
+        COMPLAINT = "complaint", _("A complaint")
+
+    class About(models.TextChoices):
+        COUNSELLING = "counselling", _("Counselling")
+        COURSES = "courses", _("Courses")
+        ALLOWANCE = "allowance", _("Data and airtime allowance")
+        WEBSITE = "website", _("This website")
+        OTHER = "other", _("Something else")
+
+    class Status(models.TextChoices):
+        RECEIVED = "received", _("Received")
+        IN_REVIEW = "in_review", _("Being looked into")
+        RESOLVED = "resolved", _("Resolved")
+
+    reference = models.CharField(max_length=16, unique=True, editable=False)
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
+    about = models.CharField(_("about"), max_length=12, choices=About.choices)
+    # Country of origin it concerns, when the sender says (routes it to that country's coordinators).
+    country = models.CharField(_("country"), max_length=2, blank=True)
+    language = models.CharField(_("language"), max_length=10)
+    body = models.TextField(_("what happened"))
+    contact_method = models.CharField(
+        max_length=5, choices=InformationRequest.Contact.choices, default=InformationRequest.Contact.NONE
+    )
+    contact_sealed = models.TextField(blank=True, editable=False)
+    sender = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.RECEIVED)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+    handled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    # What the organisation tells the sender (shown with the status).
+    response = models.TextField(_("answer to the sender"), blank=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["status", "created_at"], name="feedback_queue")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(contact_method="none", contact_sealed="")
+                | (Q(contact_method__in=["phone", "email"]) & Q(contact_sealed__startswith="v1:")),
+                name="feedback_contact_sealed",
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=["received", "in_review", "resolved"]), name="feedback_status_known"
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="resolved") | Q(resolved_at__isnull=False),
+                name="feedback_resolved_has_time",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.reference} ({self.status})"
+
+
+class SessionRating(models.Model):
+    """The client's one-tap rating of an appointment after it took place, with an optional
+    comment. One per appointment; the counsellor sees only aggregates."""
+
+    appointment = models.OneToOneField("booking.Appointment", on_delete=models.CASCADE, related_name="rating")
+    rater = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    stars = models.PositiveSmallIntegerField()
+    comment = models.CharField(_("comment"), max_length=1000, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(stars__gte=1, stars__lte=5), name="session_rating_stars_1_to_5"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.stars}★ for appointment {self.appointment_id}"
