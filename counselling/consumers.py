@@ -8,8 +8,23 @@ Frames are JSON objects with a `type`. From the browser:
     {"type": "typing"}                                           not stored
     {"type": "ping"}                                             keeps presence; answered by "pong"
 
+Calls are signalled over the same socket (WebRTC "perfect negotiation" between each pair):
+
+    {"type": "call.invite", "ref": "<uuid>", "media": "audio"|"video", "appointment": <id>?}
+    {"type": "call.accept", "ref": ...} / {"type": "call.reject", "ref": ...}
+    {"type": "call.offer"|"call.answer", "ref": ..., "to": <user id>, "description": {...}}
+    {"type": "call.candidate", "ref": ..., "to": <user id>, "candidate": {...} or null}
+    {"type": "call.media", "ref": ..., "video": true|false}      video switched on or off
+    {"type": "call.hangup", "ref": ..., "reason": "hangup"|"failed"|"no_answer"}
+    {"type": "call.wait", "appointment": <id>}                    the client is in the waiting room
+
+Offers, answers and candidates are relayed to the one person they are for and never stored or
+logged; the call itself is logged (counselling.services.calls).
+
 To the browser: "hello", "ack", "message", "synced", "receipt", "typing", "presence", "pong",
-"error".
+"error", and the call frames "call.invite", "call.joined" (to the socket that joined, with its
+ICE servers), "call.accept", "call.reject", "call.offer", "call.answer", "call.candidate",
+"call.media", "call.left", "call.ended", "call.waiting".
 The database is the source of truth: channel layers drop messages under load and forget groups
 when Redis restarts, so a client that reconnects sends "sync" and gets every message it missed.
 A bad frame gets an "error" frame and the socket stays open.
@@ -25,13 +40,15 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
 from counselling import presence, selectors, services
-from counselling.models import Message, Participant
+from counselling.models import Call, Message, Participant
+from counselling.selectors import calls as call_selectors
+from counselling.services import calls as call_services
 from frontend.templatetags.when import clock_text
 
 MAX_FRAME_BYTES = 16 * 1024
@@ -39,6 +56,10 @@ MAX_FRAME_BYTES = 16 * 1024
 RATE_PER_SECOND = 5.0
 RATE_BURST = 20.0
 TYPING_EVERY_SECONDS = 3.0
+# Setting up a call sends a burst of ICE candidates: signalling has its own, larger allowance.
+SIGNAL_RATE_PER_SECOND = 20.0
+SIGNAL_BURST = 100.0
+SIGNAL_TYPES = frozenset({"call.offer", "call.answer", "call.candidate"})
 SYNC_PAGE = 200
 
 CLOSE_SIGNED_OUT = 4401
@@ -73,6 +94,8 @@ class ConversationConsumer(AsyncWebsocketConsumer):
     user: User
     participant: Participant
     groups_joined: list[str]
+    # The call this socket is in (one device per person takes part; others only ring).
+    call_ref: str | None = None
 
     async def connect(self) -> None:
         self.groups_joined = []
@@ -94,7 +117,8 @@ class ConversationConsumer(AsyncWebsocketConsumer):
             return
         self.participant = participant
         self.tokens = RATE_BURST
-        self.refilled_at = time.monotonic()
+        self.signal_tokens = SIGNAL_BURST
+        self.refilled_at = self.signal_refilled_at = time.monotonic()
         self.typing_at = 0.0
         session = self.scope.get("session")
         groups = [conversation_group(conversation_id), user_group(user.pk)]
@@ -115,11 +139,15 @@ class ConversationConsumer(AsyncWebsocketConsumer):
                 "last_id": await database_sync_to_async(self._last_id)(),
                 "online": await database_sync_to_async(self._others_online)(),
                 "limits": {"message_chars": services.MESSAGE_MAX_CHARS, "frame_bytes": MAX_FRAME_BYTES},
+                **await database_sync_to_async(self._call_state)(),
             }
         )
 
     async def disconnect(self, code: int) -> None:
-        # Not always called (django/channels#1466): presence also expires by itself.
+        # Not always called (django/channels#1466): presence also expires by itself, and calls
+        # nobody is connected to any more are ended by a periodic task.
+        if self.call_ref is not None:
+            await self._leave_call(self.call_ref, "lost")
         for group in self.groups_joined:
             await self.channel_layer.group_discard(group, self.channel_name)
         if self.groups_joined:
@@ -144,14 +172,16 @@ class ConversationConsumer(AsyncWebsocketConsumer):
         if len(text_data.encode()) > MAX_FRAME_BYTES:
             await self._error("too_large", _("This message is too long to send."))
             return
-        if not self._take_token():
-            await self._error("slow_down", _("You are sending too fast. Please wait a moment."))
-            return
         try:
             frame = json.loads(text_data)
         except ValueError:
             frame = None
-        if not isinstance(frame, dict) or not isinstance(frame.get("type"), str):
+        kind = frame.get("type") if isinstance(frame, dict) else None
+        kind = kind if isinstance(kind, str) else None
+        if not self._take_token(signal=kind in SIGNAL_TYPES):
+            await self._error("slow_down", _("You are sending too fast. Please wait a moment."))
+            return
+        if not isinstance(frame, dict) or kind is None:
             await self._error("malformed", _("This message could not be read."))
             return
         handler = {
@@ -161,7 +191,16 @@ class ConversationConsumer(AsyncWebsocketConsumer):
             "delivered": self._on_position,
             "typing": self._on_typing,
             "ping": self._on_ping,
-        }.get(frame["type"])
+            "call.invite": self._on_call_invite,
+            "call.accept": self._on_call_accept,
+            "call.reject": self._on_call_reject,
+            "call.offer": self._on_call_signal,
+            "call.answer": self._on_call_signal,
+            "call.candidate": self._on_call_signal,
+            "call.media": self._on_call_media,
+            "call.hangup": self._on_call_hangup,
+            "call.wait": self._on_call_wait,
+        }.get(kind)
         if handler is None:
             await self._error("unknown_type", _("This message could not be read."))
             return
@@ -259,6 +298,248 @@ class ConversationConsumer(AsyncWebsocketConsumer):
         await database_sync_to_async(presence.presence_touch)(user_id=self.user.pk)
         await self._send({"type": "pong", "online": await database_sync_to_async(self._others_online)()})
 
+    # --- Calls -----------------------------------------------------------------------------
+
+    async def _on_call_invite(self, frame: dict[str, Any]) -> None:
+        ref = _uuid(frame.get("ref"))
+        media = frame.get("media")
+        appointment = frame.get("appointment")
+        if ref is None or not isinstance(media, str) or not _optional_id(appointment):
+            await self._error("malformed", _("This message could not be read."))
+            return
+        try:
+            call, created = await database_sync_to_async(self._invite)(ref, media, appointment)
+        except ValidationError as error:
+            await self._call_error(error, ref)
+            return
+        self.call_ref = str(call.ref)
+        await self._send_joined(call)
+        if created:
+            await self._to_conversation(
+                {
+                    "type": "call.invite",
+                    "ref": str(call.ref),
+                    "from": self.user.pk,
+                    "from_name": self.user.display_name,
+                    "media": call.media,
+                    "ring_seconds": call_services.RING_SECONDS,
+                    "appointment": call.appointment_id,
+                },
+                skip_user=self.user.pk,
+            )
+
+    def _invite(self, ref: uuid.UUID, media: str, appointment: int | None) -> tuple[Call, bool]:
+        with translation.override(self.language):
+            return call_services.call_invite(
+                conversation=self.participant.conversation,
+                caller=self.user,
+                ref=ref,
+                media=media,
+                appointment_id=appointment,
+            )
+
+    async def _on_call_accept(self, frame: dict[str, Any]) -> None:
+        ref = _uuid(frame.get("ref"))
+        if ref is None:
+            await self._error("malformed", _("This message could not be read."))
+            return
+        try:
+            call = await database_sync_to_async(self._accept)(ref)
+        except ValidationError as error:
+            await self._call_error(error, ref)
+            return
+        self.call_ref = str(call.ref)
+        await self._send_joined(call)
+        await self._to_conversation(
+            {
+                "type": "call.accept",
+                "ref": str(call.ref),
+                "user": self.user.pk,
+                "name": self.user.display_name,
+            },
+            skip_channel=self.channel_name,
+        )
+
+    def _accept(self, ref: uuid.UUID) -> Call:
+        with translation.override(self.language):
+            call = call_services.call_accept(
+                conversation=self.participant.conversation, user=self.user, ref=ref
+            )
+        if call.appointment_id is not None:
+            presence.waiting_clear(appointment_id=call.appointment_id)
+        return call
+
+    async def _on_call_reject(self, frame: dict[str, Any]) -> None:
+        ref = _uuid(frame.get("ref"))
+        if ref is None:
+            await self._error("malformed", _("This message could not be read."))
+            return
+        try:
+            call = await database_sync_to_async(self._reject)(ref)
+        except ValidationError as error:
+            await self._call_error(error, ref)
+            return
+        await self._to_conversation({"type": "call.reject", "ref": str(ref), "user": self.user.pk})
+        if call.ended_at is not None:
+            await self._to_conversation({"type": "call.ended", "ref": str(ref), "reason": call.end_reason})
+
+    def _reject(self, ref: uuid.UUID) -> Call:
+        with translation.override(self.language):
+            return call_services.call_reject(
+                conversation=self.participant.conversation, user=self.user, ref=ref
+            )
+
+    async def _on_call_signal(self, frame: dict[str, Any]) -> None:
+        """Relay an offer, answer or ICE candidate to one person in the same call. Nothing of it
+        is stored or logged; the receiving socket drops it unless it is in that call."""
+        ref, to = frame.get("ref"), frame.get("to")
+        if ref is None or ref != self.call_ref:
+            await self._error("not_in_call", _("You are not in this call."))
+            return
+        if not _optional_id(to) or to is None:
+            await self._error("malformed", _("This message could not be read."))
+            return
+        event: dict[str, Any] = {"type": frame["type"], "ref": ref, "from": self.user.pk}
+        if frame["type"] == "call.candidate":
+            candidate = frame.get("candidate")
+            if not (candidate is None or _valid_candidate(candidate)):
+                await self._error("malformed", _("This message could not be read."))
+                return
+            event["candidate"] = candidate
+        else:
+            description = frame.get("description")
+            if not _valid_description(description, frame["type"].removeprefix("call.")):
+                await self._error("malformed", _("This message could not be read."))
+                return
+            event["description"] = description
+        await self._to_conversation(event, to_user=to, call_ref=ref)
+
+    async def _on_call_media(self, frame: dict[str, Any]) -> None:
+        ref, video = frame.get("ref"), frame.get("video")
+        if ref is None or ref != self.call_ref:
+            await self._error("not_in_call", _("You are not in this call."))
+            return
+        if not isinstance(video, bool):
+            await self._error("malformed", _("This message could not be read."))
+            return
+        await self._to_conversation(
+            {"type": "call.media", "ref": ref, "user": self.user.pk, "video": video},
+            skip_channel=self.channel_name,
+            call_ref=ref,
+        )
+
+    async def _on_call_hangup(self, frame: dict[str, Any]) -> None:
+        ref = _uuid(frame.get("ref"))
+        reason = frame.get("reason", "hangup")
+        if ref is None or reason not in call_services.LEAVE_REASONS or reason == "lost":
+            await self._error("malformed", _("This message could not be read."))
+            return
+        await self._leave_call(str(ref), reason)
+
+    async def _leave_call(self, ref: str, reason: str) -> None:
+        if ref == self.call_ref:
+            self.call_ref = None
+        try:
+            call = await database_sync_to_async(self._leave)(uuid.UUID(ref), reason)
+        except ValidationError as error:
+            await self._call_error(error, uuid.UUID(ref))
+            return
+        await self._to_conversation({"type": "call.left", "ref": ref, "user": self.user.pk, "reason": reason})
+        if call.ended_at is not None:
+            await self._to_conversation({"type": "call.ended", "ref": ref, "reason": call.end_reason})
+
+    def _leave(self, ref: uuid.UUID, reason: str) -> Call:
+        with translation.override(self.language):
+            return call_services.call_leave(
+                conversation=self.participant.conversation, user=self.user, ref=ref, reason=reason
+            )
+
+    async def _on_call_wait(self, frame: dict[str, Any]) -> None:
+        appointment = frame.get("appointment")
+        if not _optional_id(appointment) or appointment is None:
+            await self._error("malformed", _("This message could not be read."))
+            return
+        if not await database_sync_to_async(self._wait)(appointment):
+            await self._error("not_joinable", _("This appointment cannot be joined now."))
+            return
+        await self._to_conversation(
+            {"type": "call.waiting", "appointment": appointment, "user": self.user.pk, "waiting": True},
+            skip_user=self.user.pk,
+        )
+
+    def _wait(self, appointment_id: int) -> bool:
+        appointment = call_selectors.appointment_for_session(user=self.user, appointment_id=appointment_id)
+        if appointment is None or appointment.client_id != self.user.pk:
+            return False
+        if appointment.conversation_id != self.participant.conversation_id:
+            return False
+        presence.waiting_touch(appointment_id=appointment_id)
+        return True
+
+    def _call_state(self) -> dict[str, Any]:
+        """For "hello": the call ringing or running now (a reloaded page can rejoin it, a late
+        interpreter can join it) and who is in the waiting room."""
+        conversation_id = self.participant.conversation_id
+        state: dict[str, Any] = {
+            "waiting": [a.pk for a in call_selectors.waiting_in_conversation(conversation_id=conversation_id)]
+        }
+        call = call_selectors.call_live(conversation_id=conversation_id)
+        if call is not None:
+            state["call"] = {
+                "ref": str(call.ref),
+                "from": call.started_by_id,
+                "from_name": call.started_by.display_name,
+                "media": call.media,
+                "answered": call.answered_at is not None,
+                "ring_seconds": max(0, int((call.ring_until - timezone.now()).total_seconds())),
+                "attendees": call_selectors.call_attendee_ids(call=call),
+                "appointment": call.appointment_id,
+            }
+        return state
+
+    async def _send_joined(self, call: Call) -> None:
+        ice = call_services.ice_config_for(user=self.user)
+        attendees = await database_sync_to_async(call_selectors.call_attendee_ids)(
+            call=call, exclude=self.user.pk
+        )
+        await self._send(
+            {
+                "type": "call.joined",
+                "ref": str(call.ref),
+                "media": call.media,
+                "attendees": attendees,
+                "ice_servers": ice.servers,
+                "ice_transport_policy": ice.transport_policy,
+            }
+        )
+
+    async def _call_error(self, error: ValidationError, ref: uuid.UUID) -> None:
+        code = getattr(error, "code", None) or "refused"
+        payload: dict[str, Any] = {"type": "error", "code": code, "message": " ".join(error.messages)}
+        payload["ref"] = str(ref)
+        await self._send(payload)
+
+    async def _to_conversation(
+        self,
+        event: dict[str, Any],
+        *,
+        skip_user: int | None = None,
+        skip_channel: str | None = None,
+        to_user: int | None = None,
+        call_ref: str | None = None,
+    ) -> None:
+        await self.channel_layer.group_send(
+            conversation_group(self.participant.conversation_id),
+            {
+                "type": "call.event",
+                "event": event,
+                "skip_user": skip_user,
+                "skip_channel": skip_channel,
+                "to_user": to_user,
+                "call_ref": call_ref,
+            },
+        )
+
     # --- From the channel layer ------------------------------------------------------------
 
     async def chat_message(self, event: dict[str, Any]) -> None:
@@ -284,6 +565,18 @@ class ConversationConsumer(AsyncWebsocketConsumer):
                 {"type": "chat.presence", "user": self.user.pk, "online": True, "channel": self.channel_name},
             )
 
+    async def call_event(self, event: dict[str, Any]) -> None:
+        if event["skip_user"] == self.user.pk or event["skip_channel"] == self.channel_name:
+            return
+        if event["to_user"] is not None and event["to_user"] != self.user.pk:
+            return
+        if event["call_ref"] is not None and event["call_ref"] != self.call_ref:
+            return  # signalling for a call this socket is not in (another tab, or too late)
+        payload = event["event"]
+        if payload["type"] == "call.ended" and payload["ref"] == self.call_ref:
+            self.call_ref = None
+        await self._send(payload)
+
     async def session_closed(self, event: dict[str, Any]) -> None:
         """Signed out or deactivated: this socket closes at once."""
         await self._refuse(CLOSE_SIGNED_OUT, _("You have been signed out."))
@@ -294,8 +587,16 @@ class ConversationConsumer(AsyncWebsocketConsumer):
 
     # --- Helpers ---------------------------------------------------------------------------
 
-    def _take_token(self) -> bool:
+    def _take_token(self, *, signal: bool = False) -> bool:
         now = time.monotonic()
+        if signal:
+            elapsed = now - self.signal_refilled_at
+            self.signal_tokens = min(SIGNAL_BURST, self.signal_tokens + elapsed * SIGNAL_RATE_PER_SECOND)
+            self.signal_refilled_at = now
+            if self.signal_tokens < 1:
+                return False
+            self.signal_tokens -= 1
+            return True
         self.tokens = min(RATE_BURST, self.tokens + (now - self.refilled_at) * RATE_PER_SECOND)
         self.refilled_at = now
         if self.tokens < 1:
@@ -330,3 +631,40 @@ class ConversationConsumer(AsyncWebsocketConsumer):
     async def _refuse(self, code: int, message: str | Promise) -> None:
         await self._send({"type": "error", "code": "closed", "message": self._text(message)})
         await self.close(code=code)
+
+
+def _uuid(value: object) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(str(value)) if isinstance(value, str) else None
+    except ValueError:
+        return None
+
+
+def _optional_id(value: object) -> bool:
+    return value is None or (isinstance(value, int) and not isinstance(value, bool) and 0 < value < 2**63)
+
+
+def _valid_description(value: object, kind: str) -> bool:
+    return (
+        isinstance(value, dict)
+        and set(value) <= {"type", "sdp"}
+        and value.get("type") == kind
+        and isinstance(value.get("sdp"), str)
+    )
+
+
+def _valid_candidate(value: object) -> bool:
+    if not isinstance(value, dict) or not set(value) <= {
+        "candidate",
+        "sdpMid",
+        "sdpMLineIndex",
+        "usernameFragment",
+    }:
+        return False
+    index = value.get("sdpMLineIndex")
+    return (
+        isinstance(value.get("candidate"), str)
+        and (value.get("sdpMid") is None or isinstance(value.get("sdpMid"), str))
+        and (index is None or (isinstance(index, int) and not isinstance(index, bool) and 0 <= index < 1024))
+        and (value.get("usernameFragment") is None or isinstance(value.get("usernameFragment"), str))
+    )

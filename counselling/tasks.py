@@ -5,6 +5,7 @@ from counselling.notifications import (
     reassignment_notify_once,
     reassignments_notify_pending,
 )
+from counselling.services.calls import calls_expire_now
 
 
 @shared_task(acks_late=True)  # type: ignore[untyped-decorator]
@@ -23,3 +24,9 @@ def reassignments_notify() -> int:
 def new_messages_notify() -> int:
     """Tell people who are away that they have new messages (once per burst, never the text)."""
     return new_messages_notify_pending()
+
+
+@shared_task(acks_late=True)  # type: ignore[untyped-decorator]
+def calls_expire() -> int:
+    """End calls that rang out or that nobody is connected to any more (safe to run twice)."""
+    return calls_expire_now()

@@ -7,6 +7,7 @@ an operator may set is an environment variable documented in `.env.example`.
 from pathlib import Path
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
 
@@ -172,6 +173,8 @@ CELERY_BEAT_SCHEDULE = {
     },
     # People who are away hear once per burst that there are new messages (never the text).
     "counselling-new-messages": {"task": "counselling.tasks.new_messages_notify", "schedule": 60},
+    # Calls that rang out, or whose people all lost their connection without a goodbye.
+    "counselling-calls-expire": {"task": "counselling.tasks.calls_expire", "schedule": 60},
     "accounts-clear-expired-sessions": {
         "task": "accounts.tasks.sessions_clear_expired",
         "schedule": 60 * 60,
@@ -252,7 +255,7 @@ MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "Passage"
 MFA_RECOVERY_CODE_COUNT = 10
 # Roles whose accounts must have TOTP before they may use anything else.
-MFA_REQUIRED_ROLES = ("counsellor", "coordinator", "admin")
+MFA_REQUIRED_ROLES = ("counsellor", "coordinator", "interpreter", "admin")
 SILENCED_SYSTEM_CHECKS = ["account.W001"]
 
 SESSION_COOKIE_AGE = 60 * 60 * 24 * 30
@@ -331,3 +334,11 @@ STUN_URLS = env.list("STUN_URLS", default=[])
 TURN_URLS = env.list("TURN_URLS", default=[])
 TURN_SECRET = env("TURN_SECRET", default="")
 TURN_CREDENTIAL_TTL = env.int("TURN_CREDENTIAL_TTL", default=4 * 60 * 60)
+if not 60 <= TURN_CREDENTIAL_TTL <= 24 * 60 * 60:
+    raise ImproperlyConfigured("TURN_CREDENTIAL_TTL is in seconds, from 60 to 86400 (one day).")
+# "relay" sends every call through TURN: neither person learns the other's IP address (a
+# migrant's location stays hidden from everyone but the organisation); "all" lets browsers
+# connect directly where they can, which saves the relay's bandwidth.
+ICE_TRANSPORT_POLICY = env("ICE_TRANSPORT_POLICY", default="all")
+if ICE_TRANSPORT_POLICY not in {"all", "relay"}:
+    raise ImproperlyConfigured('ICE_TRANSPORT_POLICY is "all" or "relay".')

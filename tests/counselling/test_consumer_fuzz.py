@@ -15,7 +15,15 @@ from tests.factories import make_user
 
 pytestmark = [pytest.mark.django_db(transaction=True)]
 
-KNOWN_TYPES = ["message", "sync", "read", "delivered", "typing", "ping", "launch", ""]
+KNOWN_TYPES = [
+    *["message", "sync", "read", "delivered", "typing", "ping", "launch", ""],
+    *["call.invite", "call.accept", "call.reject", "call.offer", "call.answer", "call.candidate"],
+    *["call.media", "call.hangup", "call.wait", "call.nonsense"],
+]
+FIELDS = [
+    *["client_id", "body", "after", "up_to", "type"],
+    *["ref", "to", "media", "appointment", "description", "candidate", "video", "reason"],
+]
 scalars = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False), st.text(max_size=40))
 values = st.recursive(
     scalars,
@@ -28,7 +36,7 @@ values = st.recursive(
 near_misses = st.builds(
     lambda kind, fields: json.dumps({"type": kind, **fields}),
     st.sampled_from(KNOWN_TYPES),
-    st.dictionaries(st.sampled_from(["client_id", "body", "after", "up_to", "type"]), values, max_size=3),
+    st.dictionaries(st.sampled_from(FIELDS), values, max_size=4),
 )
 frames = st.one_of(near_misses, values.map(json.dumps), st.text(max_size=200), st.binary(max_size=50))
 
@@ -37,6 +45,7 @@ frames = st.one_of(near_misses, values.map(json.dumps), st.text(max_size=200), s
 @given(batch=st.lists(frames, min_size=120, max_size=120))
 def test_any_frame_gets_one_answer_and_the_socket_keeps_working(batch, monkeypatch):
     monkeypatch.setattr(consumers, "RATE_BURST", 10_000.0)  # the parser is under test, not the rate
+    monkeypatch.setattr(consumers, "SIGNAL_BURST", 10_000.0)
     client = make_user(Role.MIGRANT)
     counsellor = make_user(Role.COUNSELLOR)
     conversation = services.conversation_get_or_create(client=client, counsellor=counsellor)
@@ -61,6 +70,7 @@ def test_any_frame_gets_one_answer_and_the_socket_keeps_working(batch, monkeypat
                     "pong",
                     "typing",
                     "presence",
+                    *["call.joined", "call.reject", "call.left", "call.ended", "call.waiting"],
                 }
                 if answer["type"] == "pong":
                     break
