@@ -348,6 +348,12 @@ class Call(models.Model):
             return None
         return self.ended_at - self.answered_at
 
+    @property
+    def duration_minutes(self) -> int | None:
+        """The length of an answered call in whole minutes, at least 1 (for the call log)."""
+        duration = self.duration
+        return None if duration is None else max(1, round(duration.total_seconds() / 60))
+
 
 class CallAttendee(models.Model):
     """A participant who joined a call (the caller, and each person who accepted): when they

@@ -3,11 +3,12 @@
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from accounts.models import User
 from booking.models import Appointment
+from booking.selectors.appointments import appointment_get_for_party
 from counselling import presence
 from counselling.models import Call, CallAttendee
 
@@ -53,7 +54,7 @@ def appointment_joinable(*, appointment: Appointment, now: datetime | None = Non
 
 def appointment_for_session(*, user: User, appointment_id: int) -> Appointment | None:
     """An appointment of this person (as client or counsellor) that can be joined now."""
-    appointment = Appointment.objects.filter(Q(client=user) | Q(counsellor=user), pk=appointment_id).first()
+    appointment = appointment_get_for_party(user=user, appointment_id=appointment_id)
     if appointment is None or not appointment_joinable(appointment=appointment):
         return None
     return appointment

@@ -21,6 +21,8 @@ from counselling.forms import MessageForm, ReportForm, ReportResolveForm
 from counselling.forms_notes import CaseNoteForm, NewCaseNoteForm
 from counselling.models import CaseNote, CaseNoteAccess, Participant
 from counselling.selectors import CaseNoteScope
+from counselling.selectors import calls as call_selectors
+from counselling.views import calls, feedback, intake, interpreters
 from frontend.forms import apply_errors, flash_errors
 
 app_name = "counselling"
@@ -97,8 +99,26 @@ def _page(
         "zone": user.time_zone,
         "appointment": appointment,
         "is_client": is_client,
+        **_call_context(request, user, conversation.pk, before is None),
     }
     return render(request, "counselling/conversation.html", context, status=status)
+
+
+def _call_context(request: HttpRequest, user: User, conversation_id: int, live: bool) -> dict[str, object]:
+    """What the call panel needs: the appointment joined from its "Join" link (the client waits
+    in the waiting room, the counsellor lets them in) and the latest calls of the log."""
+    session = None
+    appointment_id = _before(request.GET.get("appointment"))
+    if live and appointment_id is not None:
+        session = call_selectors.appointment_for_session(user=user, appointment_id=appointment_id)
+        if session is not None and session.conversation_id != conversation_id:
+            session = None
+    return {
+        "session": session,
+        "calls": call_selectors.call_list_for_conversation(conversation_id=conversation_id),
+        # Calls start audio-only for people who save data (they can turn video on).
+        "start_audio_only": user.data_saver,
+    }
 
 
 @login_required
@@ -360,4 +380,8 @@ urlpatterns: list[URLPattern] = [
     ),
     path("organisation/reports/", report_list, name="org_reports"),
     path("organisation/reports/<int:report_id>/resolve/", report_resolve, name="org_report_resolve"),
+    *calls.urlpatterns,
+    *interpreters.urlpatterns,
+    *intake.urlpatterns,
+    *feedback.urlpatterns,
 ]

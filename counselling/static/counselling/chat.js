@@ -28,6 +28,7 @@
   var pingTimer = null;
   var typingTimer = null;
   var typingSentAt = 0;
+  var listeners = [];
 
   function newId() {
     if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
@@ -132,6 +133,9 @@
   }
 
   function onFrame(frame) {
+    listeners.forEach(function (listener) {
+      try { listener(frame); } catch (e) { /* one listener's failure never stops the chat */ }
+    });
     switch (frame.type) {
       case "hello":
       case "pong":
@@ -239,6 +243,13 @@
       if (now - typingSentAt > 3000) { typingSentAt = now; send({ type: "typing" }); }
     });
   }
+
+  // Calls (call.js) use the same socket: they send frames and hear every frame.
+  window.passageChat = {
+    me: me,
+    send: send,
+    on: function (listener) { listeners.push(listener); },
+  };
 
   document.addEventListener("visibilitychange", markRead);
   window.addEventListener("online", function () { if (!live) { retry = 0; connect(); } });
