@@ -1,6 +1,12 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
+from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
+from django.forms.models import BaseInlineFormSet
+from django.http import HttpRequest
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from accounts.models import (
     CounsellorCountry,
@@ -11,10 +17,29 @@ from accounts.models import (
     UserLanguage,
     UserRole,
 )
+from accounts.permissions import ORGANISATION_ROLES
+
+
+class UserRoleFormSet(BaseInlineFormSet):
+    """Counsellors, coordinators and interpreters work for an organisation: refuse such a role
+    for an account without one (the same rule as accounts.services.user_roles_set)."""
+
+    def clean(self) -> None:
+        super().clean()
+        roles = {
+            form.cleaned_data.get("role")
+            for form in self.forms
+            if form.cleaned_data and not form.cleaned_data.get("DELETE")
+        }
+        if roles & ORGANISATION_ROLES and self.instance.organisation_id is None:
+            raise ValidationError(
+                _("Counsellors, coordinators and interpreters must belong to an organisation.")
+            )
 
 
 class UserRoleInline(admin.TabularInline):
     model = UserRole
+    formset = UserRoleFormSet
     extra = 0
 
 
@@ -40,7 +65,15 @@ class UserAdmin(BaseUserAdmin):
     add_form = UserCreationForm
     form = UserEditForm
     ordering = ["-date_joined"]
-    list_display = ["display_name", "email", "organisation", "is_active", "date_joined"]
+    list_display = [
+        "display_name",
+        "email",
+        "organisation",
+        "roles_list",
+        "languages_list",
+        "is_active",
+        "date_joined",
+    ]
     list_filter = ["is_active", "roles__role", "organisation"]
     search_fields = ["display_name", "email"]
     inlines = [UserRoleInline, UserLanguageInline]
@@ -66,6 +99,23 @@ class UserAdmin(BaseUserAdmin):
         (None, {"fields": ["display_name", "email", "phone", "usable_password", "password1", "password2"]})
     ]
     filter_horizontal: list[str] = []
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[User]:
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("organisation")
+            .prefetch_related("roles", "languages")
+        )
+
+    @admin.display(description=gettext_lazy("roles"))
+    def roles_list(self, user: User) -> str:
+        return ", ".join(str(role.get_role_display()) for role in user.roles.all())
+
+    @admin.display(description=gettext_lazy("languages"))
+    def languages_list(self, user: User) -> str:
+        # An interpreter is proposed for a conversation by these (a counsellor matched by them).
+        return ", ".join(language.code for language in user.languages.all())
 
 
 @admin.register(Organisation)

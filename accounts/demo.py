@@ -9,6 +9,7 @@ from django.db import transaction
 
 from accounts import services
 from accounts.models import Organisation, Role, User
+from accounts.permissions import STAFF_ROLES
 from accounts.reference import Topic
 
 DEMO_PASSWORD = "demo-pass-123"  # noqa: S105 - published demo credential
@@ -81,6 +82,27 @@ USERS = [
         "languages": ["el", "en"],
     },
     {
+        "email": "coordinator2@demo.test",
+        "display_name": "Zahra Karimi",
+        "roles": [Role.COORDINATOR],
+        "organisation": "Demo Partner Kabul",
+        "time_zone": "Asia/Kabul",
+        "languages": ["fa", "ps", "en"],
+        "language": "fa",
+    },
+    {
+        "email": "interpreter@demo.test",
+        "display_name": "Dawood Rahimi",
+        "roles": [Role.INTERPRETER],
+        "organisation": "Demo Partner Kabul",
+        "country_of_origin": "AF",
+        "country_of_residence": "AF",
+        "time_zone": "Asia/Kabul",
+        # The languages an interpreter works in are the languages they speak.
+        "languages": ["ps", "fa", "prs", "en"],
+        "language": "fa",
+    },
+    {
         "email": "author@demo.test",
         "display_name": "Jonas Weber",
         "roles": [Role.AUTHOR],
@@ -130,6 +152,6 @@ def seed(*, write: Callable[[str], None]) -> None:
             write(f"created {user.email}")
         if counsellor:
             services.counsellor_profile_update(user=user, accepting_new_clients=True, **counsellor)
-        if user.role_set & {Role.COUNSELLOR, Role.COORDINATOR, Role.ADMIN}:
+        if user.role_set & STAFF_ROLES:
             _ensure_totp(user)
     write(f"demo accounts ready; password {DEMO_PASSWORD!r}; staff TOTP secret {DEMO_TOTP_SECRET}")

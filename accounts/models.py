@@ -15,6 +15,8 @@ class Role(models.TextChoices):
     COORDINATOR = "coordinator", _("Coordinator")
     AUTHOR = "author", _("Course author")
     ADMIN = "admin", _("Administrator")
+    # Joins a conversation as its third participant, only with the client's consent.
+    INTERPRETER = "interpreter", _("Interpreter")
 
 
 class Organisation(models.Model):

@@ -11,9 +11,9 @@ from django.http import HttpRequest, HttpResponse
 
 from accounts.models import Role, User
 
-STAFF_ROLES = frozenset({Role.COUNSELLOR, Role.COORDINATOR, Role.ADMIN})
+STAFF_ROLES = frozenset({Role.COUNSELLOR, Role.COORDINATOR, Role.INTERPRETER, Role.ADMIN})
 # Roles that must belong to an organisation.
-ORGANISATION_ROLES = frozenset({Role.COUNSELLOR, Role.COORDINATOR})
+ORGANISATION_ROLES = frozenset({Role.COUNSELLOR, Role.COORDINATOR, Role.INTERPRETER})
 
 
 def requires_mfa(user: User) -> bool:

@@ -1,4 +1,5 @@
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from django.db.models import Case, Count, F, Min, OuterRef, Prefetch, Q, QuerySet, Subquery, Value, When
 from django.db.models.functions import Coalesce
@@ -122,11 +123,19 @@ def others_positions(*, participant: Participant) -> tuple[int, int]:
     return found["read"] or 0, found["delivered"] or 0
 
 
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
 def conversation_list_for_user(*, user: User) -> QuerySet[Participant]:
     """The user's conversations, latest activity first, each with its two people, the last
     message (`last_id`, `last_body`, `last_at`, `last_sender_id`) and `unread`: three
     subqueries, one query whatever the number of conversations."""
-    messages = Message.objects.filter(conversation=OuterRef("conversation_id")).order_by("-id")
+    # What an interpreter may not read (sent before they joined, without the client's consent)
+    # is not previewed either.
+    visible_from = Coalesce(OuterRef("sees_history_from"), Value(EPOCH))
+    messages = Message.objects.filter(
+        conversation=OuterRef("conversation_id"), created_at__gte=visible_from
+    ).order_by("-id")
     unread = (
         Message.objects.filter(conversation=OuterRef("conversation_id"), id__gt=OuterRef("last_read_id"))
         .exclude(sender=user)

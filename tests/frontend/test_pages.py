@@ -148,6 +148,8 @@ def test_seed_demo_creates_the_demo_users_once(capsys):
         "counsellor@demo.test",
         "counsellor2@demo.test",
         "coordinator@demo.test",
+        "coordinator2@demo.test",
+        "interpreter@demo.test",
         "author@demo.test",
         "admin@demo.test",
     }
