@@ -242,3 +242,106 @@ def messages_card(user: User) -> Card | None:
         order=15,
         needs_action=bool(unread),
     )
+
+
+@register_card
+def interpreter_card(user: User) -> Card | None:
+    """An interpreter's organisation, languages and conversations (they join one only when its
+    client agrees; the messages card shows what is new in them)."""
+    if not user.has_role(Role.INTERPRETER):
+        return None
+    from counselling.selectors.interpreters import interpreter_conversation_count
+
+    count = interpreter_conversation_count(user=user)
+    return Card(
+        title=_("Interpreting"),
+        template="counselling/interpreters/card.html",
+        context={
+            "organisation": user.organisation,
+            "languages": [language_name(c) for c in account_selectors.user_language_codes(user=user)],
+            "count": count,
+            "count_text": ngettext(
+                "You take part in %(n)d conversation.", "You take part in %(n)d conversations.", count
+            )
+            % {"n": count},
+        },
+        order=20,
+    )
+
+
+@register_card
+def intake_triage_card(user: User) -> Card | None:
+    """Coordinators: public questions waiting for a counsellor, and feedback not looked into."""
+    if not user.has_role(Role.COORDINATOR) or user.organisation is None:
+        return None
+    from counselling.selectors.feedback import feedback_open_count
+    from counselling.selectors.intake import information_request_new_count
+
+    new = information_request_new_count(organisation=user.organisation)
+    feedback = feedback_open_count(organisation=user.organisation)
+    return Card(
+        title=_("Questions and feedback"),
+        template="frontend/cards/intake_triage.html",
+        context={
+            "new": new,
+            "new_text": ngettext("%(n)d new information request", "%(n)d new information requests", new)
+            % {"n": new},
+            "feedback": feedback,
+            "feedback_text": ngettext(
+                "%(n)d new feedback or complaint", "%(n)d new feedback or complaints", feedback
+            )
+            % {"n": feedback},
+        },
+        order=16,
+        needs_action=bool(new or feedback),
+    )
+
+
+@register_card
+def intake_assigned_card(user: User) -> Card | None:
+    """Counsellors: public questions given to them that wait for an answer, and their ratings
+    (count and average, never who rated what)."""
+    if not user.has_role(Role.COUNSELLOR):
+        return None
+    from counselling.selectors.feedback import session_rating_summary_for_counsellor
+    from counselling.selectors.intake import information_request_assigned_count
+
+    assigned = information_request_assigned_count(counsellor=user)
+    ratings = session_rating_summary_for_counsellor(counsellor=user)
+    return Card(
+        title=_("Questions for you"),
+        template="frontend/cards/intake_assigned.html",
+        context={
+            "assigned": assigned,
+            "assigned_text": ngettext(
+                "%(n)d request assigned to you", "%(n)d requests assigned to you", assigned
+            )
+            % {"n": assigned},
+            "ratings": ratings,
+            "ratings_text": ngettext(
+                "%(n)d rating of your appointments", "%(n)d ratings of your appointments", ratings.count
+            )
+            % {"n": ratings.count},
+        },
+        order=12,
+        needs_action=bool(assigned),
+    )
+
+
+@register_card
+def rate_appointment_card(user: User) -> Card | None:
+    """Clients: their latest appointment of the last two weeks that has ended and is not rated."""
+    from django.utils import timezone
+
+    from counselling.selectors.feedback import appointment_to_rate_for_client
+
+    appointment = appointment_to_rate_for_client(client=user, now=timezone.now())
+    if appointment is None:
+        return None
+    return Card(
+        title=_("How was your appointment?"),
+        template="frontend/cards/rate_appointment.html",
+        context={"appointment": appointment, "stars": range(1, 6), "zone": user.time_zone},
+        order=11,
+        needs_action=True,
+    )

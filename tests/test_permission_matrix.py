@@ -13,9 +13,18 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from accounts.models import Role
+from tests.counselling.interpreter_factories import make_interpreter
 from tests.factories import make_user
 
-ROLES = ("anonymous", Role.MIGRANT, Role.COUNSELLOR, Role.COORDINATOR, Role.AUTHOR, Role.ADMIN)
+ROLES = (
+    "anonymous",
+    Role.MIGRANT,
+    Role.COUNSELLOR,
+    Role.COORDINATOR,
+    Role.INTERPRETER,
+    Role.AUTHOR,
+    Role.ADMIN,
+)
 
 # Outcomes of a GET, as a person would experience them:
 OK = "ok"  # the page is shown
@@ -49,6 +58,7 @@ def staff(outcome: str, others: str, anonymous: str = LOGIN) -> dict[str, str]:
         Role.AUTHOR: others,
         Role.COUNSELLOR: outcome,
         Role.COORDINATOR: outcome,
+        Role.INTERPRETER: outcome,
         Role.ADMIN: outcome,
     }
 
@@ -112,6 +122,7 @@ POLICY: dict[str, Rule] = {
     "booking:book": Rule(signed_in(NOT_FOUND), {"counsellor_id": "999999"}),
     "booking:appointments": Rule(signed_in()),
     "booking:appointment": Rule(signed_in(NOT_FOUND), {"appointment_id": "999999"}),
+    "counselling:appointment_join": Rule(signed_in(NOT_FOUND), {"appointment_id": "999999"}),
     "booking:cancel": Rule(everyone(POST_ONLY), {"appointment_id": "999999"}),
     # The admin site: administrators only; everyone else is refused, visitors sign in first.
     "admin:logout": Rule({**everyone(AWAY), "anonymous": AWAY, Role.ADMIN: POST_ONLY}),
@@ -125,6 +136,26 @@ POLICY: dict[str, Rule] = {
     "counselling:report": Rule(signed_in(NOT_FOUND), {"conversation_id": "999999", "message_id": "1"}),
     "counselling:org_reports": Rule(only(Role.COORDINATOR)),
     "counselling:org_report_resolve": Rule({**only(Role.COORDINATOR), Role.COORDINATOR: POST_ONLY}),
+    # Interpreters: coordinators propose, withdraw and remove within their organisation (another
+    # conversation does not exist for them); the client answers and removes by form posts.
+    "counselling:org_interpreters": Rule(
+        {**only(Role.COORDINATOR), Role.COORDINATOR: NOT_FOUND}, {"conversation_id": "999999"}
+    ),
+    "counselling:org_interpreter_propose": Rule(
+        {**only(Role.COORDINATOR), Role.COORDINATOR: POST_ONLY}, {"conversation_id": "999999"}
+    ),
+    "counselling:org_interpreter_remove": Rule(
+        {**only(Role.COORDINATOR), Role.COORDINATOR: POST_ONLY}, {"conversation_id": "999999", "user_id": "1"}
+    ),
+    "counselling:org_interpreter_withdraw": Rule(
+        {**only(Role.COORDINATOR), Role.COORDINATOR: POST_ONLY}, {"invitation_id": "999999"}
+    ),
+    "counselling:interpreter_answer": Rule(
+        everyone(POST_ONLY), {"conversation_id": "999999", "invitation_id": "999999"}
+    ),
+    "counselling:interpreter_remove": Rule(
+        everyone(POST_ONLY), {"conversation_id": "999999", "user_id": "1"}
+    ),
     # Case notes: the client's counsellors and the organisation's coordinators; a client they
     # may not read about does not exist for them. Only counsellors write; only coordinators see
     # the access log.
@@ -141,6 +172,34 @@ POLICY: dict[str, Rule] = {
     "counselling:org_case_note_log": Rule(
         {**only(Role.COORDINATOR), Role.COORDINATOR: NOT_FOUND}, {"client_id": "999999"}
     ),
+    # Public questions and feedback: anyone asks, sends and checks a reference code; only
+    # coordinators triage and handle; only counsellors answer what is assigned to them.
+    "counselling:intake_ask": Rule(everyone(OK)),
+    "counselling:intake_check": Rule(everyone(OK)),
+    "counselling:intake_triage": Rule(only(Role.COORDINATOR)),
+    "counselling:intake_triage_detail": Rule(
+        {**only(Role.COORDINATOR), Role.COORDINATOR: NOT_FOUND}, {"request_id": "999999"}
+    ),
+    "counselling:intake_assign": Rule(
+        {**only(Role.COORDINATOR), Role.COORDINATOR: POST_ONLY}, {"request_id": "999999"}
+    ),
+    "counselling:intake_close": Rule(
+        {**only(Role.COORDINATOR), Role.COORDINATOR: POST_ONLY}, {"request_id": "999999"}
+    ),
+    "counselling:intake_mine": Rule(only(Role.COUNSELLOR)),
+    "counselling:intake_mine_detail": Rule(
+        {**only(Role.COUNSELLOR), Role.COUNSELLOR: NOT_FOUND}, {"request_id": "999999"}
+    ),
+    "counselling:feedback_new": Rule(everyone(OK)),
+    "counselling:feedback_check": Rule(everyone(OK)),
+    "counselling:feedback_queue": Rule(only(Role.COORDINATOR)),
+    "counselling:feedback_item": Rule(
+        {**only(Role.COORDINATOR), Role.COORDINATOR: NOT_FOUND}, {"feedback_id": "999999"}
+    ),
+    "counselling:org_ratings": Rule(only(Role.COORDINATOR)),
+    # Rating an appointment: form posts from its page, for its client only.
+    "counselling:rate": Rule(everyone(POST_ONLY), {"appointment_id": "999999"}),
+    "counselling:rate_comment": Rule(everyone(POST_ONLY), {"appointment_id": "999999"}),
     "booking:group_sessions": Rule(everyone(OK)),
     "booking:group_session": Rule(everyone(NOT_FOUND), {"session_id": "999999"}),
     "booking:group_session_new": Rule(only(Role.COUNSELLOR, Role.COORDINATOR)),
@@ -249,7 +308,12 @@ def outcome(client: Client, url: str) -> str:
 
 @pytest.fixture
 def users(db) -> dict[str, object]:
-    return {role: make_user(role) for role in ROLES if role != "anonymous"}
+    # An interpreter is staff of an organisation with two-step sign-in, like a counsellor.
+    return {
+        role: make_interpreter() if role == Role.INTERPRETER else make_user(role)
+        for role in ROLES
+        if role != "anonymous"
+    }
 
 
 CASES = sorted({name for name, _ in iter_url_names()})

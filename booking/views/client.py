@@ -432,7 +432,8 @@ def appointment_list(request: HttpRequest) -> HttpResponse:
         "booking/appointments.html",
         {
             "upcoming": list(mine.filter(active).order_by("start_at")),
-            "past": list(mine.exclude(active).order_by("-start_at")[:50]),
+            # With each one's rating, if any: the list offers to rate the others.
+            "past": list(mine.exclude(active).select_related("rating").order_by("-start_at")[:50]),
             "sessions": list(
                 selectors.group_registration_list_for_participant(user=request.user, now=now)  # type: ignore[arg-type]
             ),
