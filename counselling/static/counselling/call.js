@@ -414,6 +414,12 @@
       startCall(d.modality === "video");
     });
   }
+  // For diagnosis (and the browser tests): the connections of the call on this page.
+  window.passageCall = {
+    connections: function () {
+      return call ? Object.keys(call.peers).map(function (id) { return call.peers[id].pc; }) : [];
+    },
+  };
   window.addEventListener("pagehide", function () {
     if (call) chat.send({ type: "call.hangup", ref: call.ref, reason: "hangup" });
   });
