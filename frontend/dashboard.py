@@ -156,6 +156,25 @@ def today_card(user: User) -> Card | None:
 
 
 @register_card
+def waiting_room_card(user: User) -> Card | None:
+    """A counsellor's clients who opened "Join" and wait to be let in (shown only then)."""
+    if not user.has_role(Role.COUNSELLOR):
+        return None
+    from counselling.selectors.calls import waiting_room_for_counsellor
+
+    waiting = waiting_room_for_counsellor(counsellor=user)
+    if not waiting:
+        return None
+    return Card(
+        title=_("Waiting room"),
+        template="frontend/cards/waiting_room.html",
+        context={"waiting": waiting, "zone": user.time_zone},
+        order=5,
+        needs_action=True,
+    )
+
+
+@register_card
 def admin_card(user: User) -> Card | None:
     if not user.has_role(Role.ADMIN):
         return None

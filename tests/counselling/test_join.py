@@ -122,3 +122,16 @@ def test_a_waiting_room_link_for_another_conversation_shows_no_waiting_room(appo
     ).content.decode()
 
     assert "data-session-role" not in page
+
+
+def test_the_counsellors_dashboard_shows_a_client_waiting_to_be_let_in(appointment):
+    from counselling import presence
+
+    browser = browser_for(appointment.counsellor)
+    assert "Waiting room" not in browser.get(reverse("frontend:dashboard")).content.decode()
+
+    presence.waiting_touch(appointment_id=appointment.pk)
+
+    page = browser.get(reverse("frontend:dashboard")).content.decode()
+    assert "Waiting room" in page
+    assert reverse("counselling:appointment_join", args=[appointment.pk]) in page
