@@ -1,6 +1,6 @@
 """Fixtures shared by the whole suite, and the rules for tests that need real services.
 
-Tests marked `postgres`, `redis` or `browser` run only where that service is present. Where
+Tests marked `postgres`, `redis`, `browser` or `turn` run only where that service is present. Where
 PASSAGE_REQUIRE names a service (`.ci/run` sets it for every service it found reachable), a
 missing service stops the run instead of skipping those tests silently.
 """
@@ -27,6 +27,7 @@ def services_available() -> dict[str, bool]:
         "postgres": settings.DATABASES["default"]["ENGINE"].endswith("postgresql"),
         "redis": bool(settings.REDIS_URL),
         "browser": bool(shutil.which(CHROMIUM)),
+        "turn": bool(shutil.which("turnserver")),
     }
 
 
@@ -43,7 +44,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
                 item.add_marker(pytest.mark.skip(reason=f"{service} is not available in this run"))
 
 
-SERVICES = ("postgres", "redis", "browser")
+SERVICES = ("postgres", "redis", "browser", "turn")
 _passed_with: Counter[str] = Counter()
 
 

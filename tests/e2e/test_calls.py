@@ -139,6 +139,7 @@ def test_a_declined_call_tells_the_caller(call_phone: Callable[[], BrowserContex
     expect(counsellor.locator(".call-start")).to_be_visible()
 
 
+@pytest.mark.turn
 def test_a_call_forced_through_coturn_connects_over_the_relay(
     relay_phone: Callable[[], BrowserContext],
 ) -> None:
@@ -183,6 +184,7 @@ GATHER = """async ([url, username, credential]) => {
 }"""
 
 
+@pytest.mark.turn
 def test_fresh_turn_credentials_get_a_relay_and_expired_ones_do_not(
     relay_phone: Callable[[], BrowserContext], turn: Turn
 ) -> None:
