@@ -135,7 +135,9 @@ def test_a_declined_call_tells_the_caller(call_phone: Callable[[], BrowserContex
     expect(migrant.locator(".call-incoming")).to_be_visible()
     migrant.locator(".call-decline").click()
 
-    expect(counsellor.locator(".call-status")).to_have_text("The call was declined.")
+    declined = counsellor.locator("[data-call]").get_attribute("data-t-declined")
+    assert declined  # in Mariam's language
+    expect(counsellor.locator(".call-status")).to_have_text(declined)
     expect(counsellor.locator(".call-start")).to_be_visible()
 
 
@@ -196,3 +198,44 @@ def test_fresh_turn_credentials_get_a_relay_and_expired_ones_do_not(
 
     assert page.evaluate(GATHER, [turn.url, *fresh]) >= 1
     assert page.evaluate(GATHER, [turn.url, *expired]) == 0
+
+
+# Last in this module: it leaves the interpreter in the demo conversation of the relay server.
+@pytest.mark.turn
+def test_a_three_way_call_with_the_interpreter_connects_everyone_to_everyone(
+    relay_phone: Callable[[], BrowserContext], snap: Callable[..., Path]
+) -> None:
+    migrant, counsellor = both_in_the_conversation(relay_phone)
+    conversation_id = migrant.evaluate("location.pathname").rstrip("/").split("/")[-1]
+    coordinator = relay_phone().new_page()
+    sign_in(coordinator, "coordinator2@demo.test")
+    coordinator.fill("input[name=code]", fresh_totp(DEMO_TOTP_SECRET))
+    submit(coordinator)
+    coordinator.goto(f"/organisation/conversations/{conversation_id}/interpreters/")
+    propose = coordinator.locator("form[action*='propose']")  # not the language switcher
+    propose.locator("select[name=interpreter]").select_option(index=1)
+    propose.locator("select[name=language]").select_option("fa")
+    propose.locator("button[type=submit]").click()
+    migrant.reload()
+    migrant.locator(".interpreter-consent button[value=allow]").click()
+    interpreter = relay_phone().new_page()
+    sign_in(interpreter, "interpreter@demo.test")
+    interpreter.fill("input[name=code]", fresh_totp(DEMO_TOTP_SECRET))
+    submit(interpreter)
+    interpreter.goto(f"/conversations/{conversation_id}/")
+    expect(interpreter.locator(".call")).to_be_visible()
+    migrant.reload()
+    counsellor.reload()
+    expect(counsellor.locator(".chat-status")).not_to_be_empty()
+
+    counsellor.locator(".call-start-video").click()
+    expect(migrant.locator(".call-incoming")).to_be_visible()
+    migrant.locator(".call-answer-video").click()
+    expect(interpreter.locator(".call-incoming")).to_be_visible()
+    interpreter.locator(".call-answer-audio").click()
+
+    # A mesh: each of the three is connected to the two others.
+    for page in (migrant, counsellor, interpreter):
+        # Three browsers and three relayed connections on one small machine: allow time.
+        expect(page.locator(".call-peer[data-connection=connected]")).to_have_count(2, timeout=20_000)
+    snap(migrant, "three-way")
