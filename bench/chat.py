@@ -8,6 +8,17 @@ every PACE seconds, starting at its own moment: about 50 messages a second in to
 
 Budget: p95 under BUDGET_P95_MS. Exit status 1 if over budget or a message is lost.
 
+On the same daphne process, two more figures (bench/_ws_pages.py):
+
+- memory per idle socket: IDLE_SOCKETS sockets opened (in batches: each connect does database
+  and channel-layer work) and left idle; the daphne process's RSS before and after, divided by
+  the number of sockets. Budget BUDGET_IDLE_KB (about 40 KB measured, FIELD-NOTES).
+- reconnect after a restart: RECONNECT_SOCKETS sockets open, messages flowing, daphne stopped and
+  started again on the same port (same database, same Redis). Every page reconnects with chat.js's
+  back-off (1, 2, 4 ... s), sends "sync" from its last seen id and resends its unacknowledged
+  messages; the time from the stop until every page has caught up, and every page must end with
+  every message of its conversation exactly once. Budget BUDGET_RESUME_S.
+
     .venv/bin/python bench/chat.py
 """
 
@@ -15,6 +26,7 @@ import asyncio
 import json
 import os
 import random
+import resource
 import statistics
 import subprocess
 import sys
@@ -28,12 +40,17 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
 
+from bench._ws_pages import measure_idle_memory, measure_reconnect  # noqa: E402
 from tests.e2e.server import BIN_DIR, free_port, running_server, server_env  # noqa: E402
 
 CONVERSATIONS = 100
 MESSAGES = 10
 PACE = 2.0
 BUDGET_P95_MS = 250.0
+IDLE_SOCKETS = 1000
+BUDGET_IDLE_KB = 100.0
+RECONNECT_SOCKETS = 500
+BUDGET_RESUME_S = 30.0
 
 SETUP = """
 import json
@@ -157,14 +174,26 @@ def p95(values: list[float]) -> float:
     return sorted(values)[int(len(values) * 0.95) - 1]
 
 
+def raise_open_files_limit(needed: int) -> None:
+    """Each socket is a file descriptor here and in daphne (which inherits this limit)."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft != resource.RLIM_INFINITY and soft < needed:
+        target = needed if hard == resource.RLIM_INFINITY else min(needed, hard)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+
+
 def main() -> int:
+    raise_open_files_limit(2 * IDLE_SOCKETS + 1024)
     url = redis_url()
     extra = {"REDIS_URL": url} if url else {}
     layer = "Redis" if url else "in-memory layer"
     with running_server(extra_env=extra) as server:
         rows = make_conversations(server.var_dir, extra)
+        # On a fresh process first: memory freed by earlier sockets would hide part of the cost.
+        memory = asyncio.run(measure_idle_memory(server, rows, IDLE_SOCKETS))
         ws_base = server.base_url.replace("http://", "ws://")
         platform = asyncio.run(measure_platform(ws_base, rows))
+        reconnect = asyncio.run(measure_reconnect(server, rows, RECONNECT_SOCKETS))
 
     port = free_port()
     relay = subprocess.Popen(
@@ -191,7 +220,30 @@ def main() -> int:
         f"p50 {base50:.1f} ms p95 {base95:.1f} ms; ratio p95 {high / base95:.1f}x]",
         flush=True,
     )
-    return 0 if ok else 1
+
+    per_socket = memory.per_socket_kb
+    memory_ok = memory.opened == IDLE_SOCKETS and per_socket <= BUDGET_IDLE_KB
+    print(
+        f"chat memory, {memory.opened} idle sockets on one daphne, SQLite + {layer}: "
+        f"{per_socket:.1f} KB per socket  budget {BUDGET_IDLE_KB:.0f} KB  {'OK' if memory_ok else 'OVER'}  "
+        f"(daphne RSS {memory.before_kb / 1024:.1f} MB -> {memory.after_kb / 1024:.1f} MB; "
+        f"opened in {memory.open_seconds:.1f} s)",
+        flush=True,
+    )
+
+    r = reconnect
+    reconnect_ok = r.resumed == r.pages and r.resume_seconds <= BUDGET_RESUME_S and r.correct
+    print(
+        f"chat reconnect after a daphne restart, {r.pages} sockets, SQLite + {layer}: "
+        f"all resumed {r.resume_seconds:.1f} s after the stop  budget {BUDGET_RESUME_S:.0f} s  "
+        f"{'OK' if reconnect_ok else 'OVER'}  "
+        f"({r.resumed}/{r.pages} resumed, the first after {r.first_seconds:.1f} s; daphne answered again "
+        f"after {r.restart_seconds:.1f} s; back-off 1, 2, 4 s as chat.js; "
+        f"{r.messages} messages: {r.gaps} missing, {r.extra} duplicated, "
+        f"{r.resent} resent from outboxes, {r.repeats} frames repeated by sync and dropped by id)",
+        flush=True,
+    )
+    return 0 if ok and memory_ok and reconnect_ok else 1
 
 
 if __name__ == "__main__":

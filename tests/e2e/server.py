@@ -5,6 +5,11 @@ hashed and compressed static files served by ServeStatic, demo data, daphne.
     with running_server() as server:
         urlopen(server.base_url + "/healthz")
         server.sms_outbox()  # newest first
+        server.pid, server.rss_kb()  # the daphne process
+        server.restart()  # stop daphne, start it again on the same port (same database)
+        second = server.start_another()  # a second daphne replica on the same var/ and settings
+
+Every daphne process started from a `running_server` block is stopped when the block ends.
 """
 
 import contextlib
@@ -19,7 +24,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 # The repository root (tests/e2e/server.py -> ../..) and the venv of the running interpreter.
@@ -39,11 +44,72 @@ class SMSMessage:
     path: Path
 
 
-@dataclass(frozen=True)
+@dataclass(eq=False)
 class Server:
+    """One daphne process serving the var/ folder of a `running_server` block."""
+
     base_url: str
     var_dir: Path
     log_path: Path
+    env: dict[str, str] = field(default_factory=dict, repr=False)
+    process: "subprocess.Popen[bytes] | None" = field(default=None, repr=False)
+    # Every daphne process of the block (this one included), stopped when the block ends.
+    replicas: list["Server"] = field(default_factory=list, repr=False)
+
+    @property
+    def port(self) -> int:
+        return int(self.base_url.rsplit(":", 1)[1])
+
+    @property
+    def ws_base(self) -> str:
+        """`ws://127.0.0.1:PORT`, to which a socket path such as `/ws/conversations/1/` is added."""
+        return self.base_url.replace("http://", "ws://", 1)
+
+    @property
+    def pid(self) -> int:
+        if self.process is None or self.process.poll() is not None:
+            raise RuntimeError("daphne is not running")
+        return self.process.pid
+
+    def rss_kb(self) -> int:
+        """Resident memory of the daphne process (VmRSS in /proc/<pid>/status), in KiB."""
+        for line in Path(f"/proc/{self.pid}/status").read_text(encoding="ascii").splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+        raise RuntimeError("VmRSS not found")
+
+    def start(self, timeout: float = START_TIMEOUT) -> None:
+        """Start daphne (again) on this port with the same settings; return once /healthz is 200."""
+        if self.process is not None and self.process.poll() is None:
+            raise RuntimeError("daphne is already running")
+        self.process = _start_daphne(self.port, self.env, self.log_path)
+        _wait_healthy(f"{self.base_url}/healthz", self.process, self.log_path, timeout)
+
+    def stop(self) -> None:
+        """Stop daphne (SIGTERM, then SIGKILL after STOP_TIMEOUT). The var/ folder stays."""
+        if self.process is not None:
+            _stop(self.process)
+
+    def restart(self, timeout: float = START_TIMEOUT) -> None:
+        self.stop()
+        self.start(timeout)
+
+    def start_another(self, extra_env: dict[str, str] | None = None) -> "Server":
+        """A further daphne process on a free port: same var/ folder (so the same SQLite file),
+        same settings plus `extra_env`, its own log. Any replica serves any socket when the
+        channel layer is Redis (REDIS_URL)."""
+        number = len(self.replicas) + 1
+        port = free_port()
+        other = Server(
+            base_url=f"http://127.0.0.1:{port}",
+            var_dir=self.var_dir,
+            log_path=self.var_dir / f"server-{number}.log",
+            env={**self.env, **(extra_env or {})},
+            replicas=self.replicas,
+        )
+        self.replicas.append(other)
+        other.start()
+        return other
 
     @property
     def sms_dir(self) -> Path:
@@ -157,6 +223,19 @@ def _wait_healthy(url: str, process: subprocess.Popen[bytes], log: Path, timeout
     )
 
 
+def _start_daphne(port: int, env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    with log.open("a", encoding="utf-8") as out:
+        out.write(f"$ daphne -p {port}\n")
+        out.flush()
+        return subprocess.Popen(
+            [str(BIN_DIR / "daphne"), "-b", "127.0.0.1", "-p", str(port), "config.asgi:application"],
+            cwd=REPO_ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+
+
 def _stop(process: subprocess.Popen[bytes]) -> None:
     if process.poll() is not None:
         return
@@ -172,33 +251,25 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
 def running_server(
     *, keep_var_dir: bool = False, extra_env: dict[str, str] | None = None
 ) -> Iterator[Server]:
-    """Set up a fresh var/ folder, start daphne on a free port, yield a `Server`, stop it.
+    """Set up a fresh var/ folder, start daphne on a free port, yield a `Server`, stop it (and
+    every replica started with `Server.start_another`).
     `extra_env` adds settings (a benchmark passes REDIS_URL to measure with Redis)."""
     var_dir = Path(tempfile.mkdtemp(prefix="passage-e2e-"))
     log = var_dir / "server.log"
     env = {**server_env(var_dir), **(extra_env or {})}
-    process: subprocess.Popen[bytes] | None = None
+    replicas: list[Server] = []
     try:
         _manage(["migrate", "--no-input", "-v", "0"], env, log)
         _manage(["compile_translations"], env, log)
         _manage(["collectstatic", "--no-input", "-v", "0"], env, log)
         _manage(["seed_demo"], env, log)
-        port = free_port()
-        base_url = f"http://127.0.0.1:{port}"
-        with log.open("a", encoding="utf-8") as out:
-            out.write(f"$ daphne -p {port}\n")
-            out.flush()
-            process = subprocess.Popen(
-                [str(BIN_DIR / "daphne"), "-b", "127.0.0.1", "-p", str(port), "config.asgi:application"],
-                cwd=REPO_ROOT,
-                env=env,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-            )
-        _wait_healthy(f"{base_url}/healthz", process, log, START_TIMEOUT)
-        yield Server(base_url=base_url, var_dir=var_dir, log_path=log)
+        base_url = f"http://127.0.0.1:{free_port()}"
+        server = Server(base_url=base_url, var_dir=var_dir, log_path=log, env=env, replicas=replicas)
+        replicas.append(server)
+        server.start()
+        yield server
     finally:
-        if process is not None:
-            _stop(process)
+        for replica in replicas:
+            replica.stop()
         if not keep_var_dir:
             shutil.rmtree(var_dir, ignore_errors=True)
