@@ -3,7 +3,7 @@
 Frames are JSON objects with a `type`. From the browser:
 
     {"type": "message", "client_id": "<uuid>", "body": "..."}   store, then ack, then fan out
-    {"type": "sync", "after": <last seen id>}                    everything missed, in order
+    {"type": "sync", "after": <id>, "known": [<id>, ...]}        everything missed, in order
     {"type": "read", "up_to": <id>} / {"type": "delivered", "up_to": <id>}
     {"type": "typing"}                                           not stored
     {"type": "ping"}                                             keeps presence; answered by "pong"
@@ -35,9 +35,12 @@ import time
 import uuid
 from datetime import datetime
 from typing import Any
+from urllib.parse import parse_qs
 
+from asgiref.sync import async_to_sync
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
+from channels.layers import get_channel_layer
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils import timezone, translation
@@ -61,6 +64,7 @@ SIGNAL_RATE_PER_SECOND = 20.0
 SIGNAL_BURST = 100.0
 SIGNAL_TYPES = frozenset({"call.offer", "call.answer", "call.candidate"})
 SYNC_PAGE = 200
+SYNC_KNOWN_MAX = 500
 
 CLOSE_SIGNED_OUT = 4401
 CLOSE_NOT_ALLOWED = 4403
@@ -88,6 +92,17 @@ def message_payload(message: Message) -> dict[str, Any]:
         "body": message.body,
         "created_at": message.created_at.isoformat(),
     }
+
+
+def broadcast_message(message: Message) -> None:
+    """Fan a message stored outside a socket (a form post) out to the open pages. At most once,
+    like every fan-out: a page that misses it gets it from its next sync."""
+    layer = get_channel_layer()
+    if layer is not None:
+        async_to_sync(layer.group_send)(
+            conversation_group(message.conversation_id),
+            {"type": "chat.message", "message": message_payload(message)},
+        )
 
 
 class ConversationConsumer(AsyncWebsocketConsumer):
@@ -142,6 +157,9 @@ class ConversationConsumer(AsyncWebsocketConsumer):
                 **await database_sync_to_async(self._call_state)(),
             }
         )
+        since = _since(self.scope.get("query_string", b""))
+        if since is not None:
+            await self._replay(since, set())
 
     async def disconnect(self, code: int) -> None:
         # Not always called (django/channels#1466): presence also expires by itself, and calls
@@ -248,18 +266,32 @@ class ConversationConsumer(AsyncWebsocketConsumer):
         return message, created
 
     async def _on_sync(self, frame: dict[str, Any]) -> None:
-        after = frame.get("after", 0)
-        if not isinstance(after, int) or isinstance(after, bool) or after < 0:
+        """Everything after `after` that the page does not have. `known` lists ids the page
+        received live since then: they are not sent again (a phone on a paid connection does not
+        download a burst twice), yet they count towards the new sync point."""
+        after, known = frame.get("after", 0), frame.get("known", [])
+        if not _count(after) or not isinstance(known, list) or len(known) > SYNC_KNOWN_MAX:
             await self._error("malformed", _("This message could not be read."))
             return
-        missed = await database_sync_to_async(self._missed)(after)
+        if not all(_count(pk) for pk in known):
+            await self._error("malformed", _("This message could not be read."))
+            return
+        await self._replay(after, set(known))
+
+    async def _replay(self, after: int, known: set[int]) -> None:
+        missed = await database_sync_to_async(self._missed)(after, known)
         for message in missed[:SYNC_PAGE]:
             await self._send(self._with_time(message_payload(message)))
+        more = len(missed) > SYNC_PAGE
         last = missed[min(len(missed), SYNC_PAGE) - 1].pk if missed else after
-        await self._send({"type": "synced", "last_id": last, "more": len(missed) > SYNC_PAGE})
+        if not more:
+            last = max([last, *(pk for pk in known if pk > after)])
+        await self._send({"type": "synced", "last_id": last, "more": more})
 
-    def _missed(self, after: int) -> list[Message]:
-        return selectors.message_list_after(participant=self.participant, after_id=after, limit=SYNC_PAGE + 1)
+    def _missed(self, after: int, known: set[int]) -> list[Message]:
+        return selectors.message_list_after(
+            participant=self.participant, after_id=after, limit=SYNC_PAGE + 1, exclude_ids=known
+        )
 
     async def _on_position(self, frame: dict[str, Any]) -> None:
         up_to = frame.get("up_to")
@@ -640,6 +672,10 @@ def _uuid(value: object) -> uuid.UUID | None:
         return None
 
 
+def _count(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 2**63
+
+
 def _optional_id(value: object) -> bool:
     return value is None or (isinstance(value, int) and not isinstance(value, bool) and 0 < value < 2**63)
 
@@ -668,3 +704,13 @@ def _valid_candidate(value: object) -> bool:
         and (index is None or (isinstance(index, int) and not isinstance(index, bool) and 0 <= index < 1024))
         and (value.get("usernameFragment") is None or isinstance(value.get("usernameFragment"), str))
     )
+
+
+def _since(query_string: bytes) -> int | None:
+    """`?since=<id>` on the socket URL: replay every message after it at once."""
+    values = parse_qs(query_string.decode("latin-1")).get("since", [])
+    try:
+        since = int(values[0]) if values else None
+    except ValueError:
+        return None
+    return since if since is not None and 0 <= since < 2**63 else None

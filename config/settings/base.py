@@ -125,13 +125,20 @@ if REDIS_URL:
             "CONFIG": {"hosts": [REDIS_URL], "capacity": 1000, "expiry": 60},
         }
     }
+    # django-redis rather than Django's own Redis backend: with IGNORE_EXCEPTIONS a Redis outage
+    # makes the cache miss (logged) instead of failing every request that touches it. Presence
+    # and the waiting room then degrade, and sign-in answers "try again in a moment" (allauth's
+    # rate limit cannot take its lock, and stays closed rather than open) while the rest of the
+    # site and the chat keep working; /healthz still reports the cache as down.
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "django_redis.cache.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "passage",
+            "OPTIONS": {"IGNORE_EXCEPTIONS": True, "SOCKET_CONNECT_TIMEOUT": 1, "SOCKET_TIMEOUT": 1},
         }
     }
+    DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}

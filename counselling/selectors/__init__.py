@@ -82,15 +82,17 @@ def message_get_for_participant(*, participant: Participant, message_id: int) ->
     )
 
 
-def message_list_after(*, participant: Participant, after_id: int, limit: int = 200) -> list[Message]:
-    """What a participant missed: the messages after `after_id`, in order (for a reconnect)."""
-    return list(
-        Message.objects.filter(
-            _visible(participant), conversation_id=participant.conversation_id, id__gt=after_id
-        )
-        .select_related("sender")
-        .order_by("id")[:limit]
+def message_list_after(
+    *, participant: Participant, after_id: int, limit: int = 200, exclude_ids: set[int] | None = None
+) -> list[Message]:
+    """What a participant missed: the messages after `after_id`, in order (for a reconnect),
+    without those in `exclude_ids` (which their device already has)."""
+    messages = Message.objects.filter(
+        _visible(participant), conversation_id=participant.conversation_id, id__gt=after_id
     )
+    if exclude_ids:
+        messages = messages.exclude(id__in=exclude_ids)
+    return list(messages.select_related("sender").order_by("id")[:limit])
 
 
 def last_message_id(*, conversation_id: int) -> int:

@@ -5,6 +5,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import URLPattern, path, reverse
@@ -17,6 +18,7 @@ from accounts.models import Role, User
 from accounts.permissions import role_required
 from booking import selectors as booking_selectors
 from counselling import selectors, services
+from counselling.consumers import broadcast_message
 from counselling.forms import MessageForm, ReportForm, ReportResolveForm
 from counselling.forms_notes import CaseNoteForm, NewCaseNoteForm
 from counselling.models import CaseNote, CaseNoteAccess, Participant
@@ -135,7 +137,7 @@ def message_send(request: HttpRequest, conversation_id: int) -> HttpResponse:
     form = MessageForm(request.POST)
     if form.is_valid():
         try:
-            message, _created = services.message_send(
+            message, created = services.message_send(
                 conversation=participant.conversation,
                 sender=request.user,  # type: ignore[arg-type]
                 body=form.cleaned_data["body"],
@@ -144,6 +146,10 @@ def message_send(request: HttpRequest, conversation_id: int) -> HttpResponse:
         except ValidationError as error:
             apply_errors(form, error)
         else:
+            if created:
+                # Sent without a socket (no JavaScript, a blocked proxy): the other person's open
+                # page shows it at once all the same.
+                transaction.on_commit(lambda: broadcast_message(message))
             url = reverse("counselling:conversation", args=[conversation_id])
             return redirect(f"{url}#m{message.pk}")
     # Nothing typed is lost: the page comes back with the text and the reason.

@@ -76,3 +76,23 @@ def test_a_login_lockout_made_on_one_replica_holds_on_another():
     )
 
     assert result.stdout.split() == ["200", "True"], result.stderr[-2000:]
+
+
+@pytest.mark.django_db
+def test_while_the_cache_server_is_down_sign_in_asks_to_try_again_instead_of_failing(settings):
+    """Redis restarting must not crash sign-in: the rate limit cannot count attempts, so it
+    refuses politely (429, "try again") rather than letting guesses through or answering 500."""
+    settings.CACHES = {
+        "default": {
+            **settings.CACHES["default"],
+            "LOCATION": "redis://127.0.0.1:1/0",  # nothing listens there
+        }
+    }
+    user = make_user(email="while-down@example.org")
+
+    response = Client().post(reverse("account_login"), {"login": user.email, "password": "wrong"})
+
+    assert response.status_code == 429
+    assert "try again" in response.content.decode().lower()
+    assert Client().get("/").status_code == 200  # the rest of the site is up
+    assert Client().get("/healthz").status_code == 503  # the outage is still reported

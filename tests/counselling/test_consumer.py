@@ -168,6 +168,67 @@ async def test_a_reconnecting_client_gets_everything_it_missed_in_order(pair):
     await socket.disconnect()
 
 
+async def test_a_sync_skips_what_the_page_received_live_and_still_moves_past_it(pair):
+    client, counsellor, conversation = pair
+    sent = []
+    for body in ("one", "two", "three", "four"):
+        message, _ = await sync_to_async(services.message_send)(
+            conversation=conversation, sender=counsellor, body=body, client_id=uuid.uuid4()
+        )
+        sent.append(message.pk)
+    socket, _ = await connect(conversation.pk, client)
+    await receive(socket)
+
+    # "two" and "four" arrived live before the drop; "three" was lost on the way.
+    await socket.send_to(
+        text_data=json.dumps({"type": "sync", "after": sent[0], "known": [sent[1], sent[3]]})
+    )
+    missing = await receive(socket)
+    synced = await receive(socket)
+
+    assert missing["body"] == "three"
+    assert synced == {"type": "synced", "last_id": sent[3], "more": False}
+    await socket.disconnect()
+
+
+async def test_a_socket_opened_with_since_replays_what_came_after_it(pair):
+    client, counsellor, conversation = pair
+    first, _ = await sync_to_async(services.message_send)(
+        conversation=conversation, sender=counsellor, body="one", client_id=uuid.uuid4()
+    )
+    await sync_to_async(services.message_send)(
+        conversation=conversation, sender=counsellor, body="two", client_id=uuid.uuid4()
+    )
+    _browser, cookie = await sync_to_async(session_cookie)(client)
+    socket = WebsocketCommunicator(
+        application,
+        f"/ws/conversations/{conversation.pk}/?since={first.pk}",
+        headers=[(b"origin", b"http://localhost"), (b"cookie", f"sessionid={cookie}".encode())],
+    )
+    assert (await socket.connect())[0]
+
+    assert (await receive(socket))["type"] == "hello"
+    assert (await receive(socket))["body"] == "two"
+    assert (await receive(socket))["type"] == "synced"
+    await socket.disconnect()
+
+
+async def test_a_message_sent_by_form_post_reaches_the_other_persons_open_page(pair):
+    client, counsellor, conversation = pair
+    socket, _ = await connect(conversation.pk, counsellor)
+    await receive(socket)
+    browser, _cookie = await sync_to_async(session_cookie)(client)
+
+    response = await sync_to_async(browser.post)(
+        f"/conversations/{conversation.pk}/send/",
+        {"body": "Sent without a socket", "client_id": str(uuid.uuid4())},
+    )
+
+    assert response.status_code == 302
+    assert (await receive_type(socket, "message"))["body"] == "Sent without a socket"
+    await socket.disconnect()
+
+
 async def test_reading_sends_a_receipt_to_the_other_person(pair):
     client, counsellor, conversation = pair
     message, _created = await sync_to_async(services.message_send)(

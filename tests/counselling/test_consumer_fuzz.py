@@ -21,7 +21,7 @@ KNOWN_TYPES = [
     *["call.media", "call.hangup", "call.wait", "call.nonsense"],
 ]
 FIELDS = [
-    *["client_id", "body", "after", "up_to", "type"],
+    *["client_id", "body", "after", "known", "up_to", "type"],
     *["ref", "to", "media", "appointment", "description", "candidate", "video", "reason"],
 ]
 scalars = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False), st.text(max_size=40))

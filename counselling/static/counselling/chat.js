@@ -13,6 +13,11 @@
   var d = root.dataset;
   var me = Number(d.user);
   var lastId = Number(d.lastId) || 0;
+  // The page has every message up to syncedUpTo (the server said so, in order). Messages that
+  // arrive live may overtake others still on their way, so they never move it; their ids are
+  // kept in `liveIds` and named in the next sync, which then sends only what is really missing.
+  var syncedUpTo = lastId;
+  var liveIds = [];
   var readUpTo = Number(d.readUpTo) || 0;
   var deliveredUpTo = Number(d.deliveredUpTo) || 0;
   var log = root.querySelector(".chat-log");
@@ -122,6 +127,17 @@
     return false;
   }
 
+  function seen(id) {
+    if (!id) return;
+    if (id > lastId) lastId = id;
+    if (id > syncedUpTo && liveIds.indexOf(id) < 0) liveIds.push(id);
+    if (liveIds.length >= 200) sync();  // keep the list short: confirm what has arrived
+  }
+
+  function sync() {
+    send({ type: "sync", after: syncedUpTo, known: liveIds.slice(-500) });
+  }
+
   function flushOutbox() {
     outbox().forEach(function (item) {
       send({ type: "message", client_id: item.client_id, body: item.body });
@@ -146,7 +162,7 @@
         break;
       case "message":
         place(frame);
-        if (frame.id > lastId) lastId = frame.id;
+        seen(frame.id);
         if (frame.sender !== me) {
           typingLine.hidden = true;
           send({ type: "delivered", up_to: frame.id });
@@ -157,10 +173,12 @@
         dropFromOutbox(frame.client_id);
         var item = log.querySelector('[data-client-id="' + frame.client_id + '"]');
         if (item) place({ id: frame.id, client_id: frame.client_id, sender: me, time: frame.time });
-        if (frame.id > lastId) lastId = frame.id;
+        seen(frame.id);
         break;
       case "synced":
-        if (frame.more) send({ type: "sync", after: frame.last_id });
+        if (frame.last_id > syncedUpTo) syncedUpTo = frame.last_id;
+        liveIds = liveIds.filter(function (id) { return id > syncedUpTo; });
+        if (frame.more) sync();
         markRead();
         break;
       case "receipt":
@@ -175,7 +193,9 @@
         typingTimer = setTimeout(function () { typingLine.hidden = true; }, 5000);
         break;
       case "error":
-        if (frame.client_id && frame.code !== "slow_down") {
+        if (frame.client_id && frame.code === "slow_down") {
+          setTimeout(flushOutbox, 2000);  // still in the outbox: sent again in a moment
+        } else if (frame.client_id) {
           // Refused for good (too long, empty): the text goes back into the box with the reason.
           var refused = outbox().filter(function (i) { return i.client_id === frame.client_id; })[0];
           dropFromOutbox(frame.client_id);
@@ -196,7 +216,7 @@
     socket.onopen = function () {
       live = true;
       retry = 0;
-      send({ type: "sync", after: lastId });
+      sync();
       flushOutbox();
       clearInterval(pingTimer);
       pingTimer = setInterval(function () { send({ type: "ping" }); }, 25000);
@@ -214,7 +234,8 @@
       }
       // Back off: 1, 2, 4 ... 30 seconds; at once when the phone says it is online again.
       retry = Math.min(retry + 1, 5);
-      setTimeout(connect, Math.min(30000, 1000 * Math.pow(2, retry - 1)));
+      // With jitter: after a server restart, pages do not all come back in the same instant.
+      setTimeout(connect, Math.min(30000, 1000 * Math.pow(2, retry - 1)) * (0.5 + Math.random()));
     };
   }
 
