@@ -58,6 +58,8 @@
       note.textContent = d.tAudioOnlyNote;
       $(".call-self").hidden = !call.video;
     }
+    // Audio only: no frozen last frame of anyone's video, only their names.
+    root.classList.toggle("call--audio-only", !!call && !call.video);
   }
 
   // --- Media ------------------------------------------------------------------------------
@@ -354,6 +356,10 @@
           finish(frame.reason === "rejected" ? d.tDeclined : frame.reason === "no_answer" ? d.tNoAnswer : d.tEnded);
         }
         render();
+        break;
+      case "call.media":
+        var sender = call && call.ref === frame.ref && call.peers[frame.user];
+        if (sender) sender.tile.setAttribute("data-video", frame.video ? "on" : "off");
         break;
       case "call.waiting":
         showWaiting(frame.appointment, frame.waiting, d.otherName || "");
