@@ -108,7 +108,7 @@ def test_database_url_and_redis_url_switch_to_postgresql_and_redis():
     engine, layer, cache, broker, _debug = result.stdout.split()
     assert engine == "django.db.backends.postgresql"
     assert layer == "channels_redis.core.RedisChannelLayer"
-    assert cache == "django.core.cache.backends.redis.RedisCache"
+    assert cache == "django_redis.cache.RedisCache"
     assert broker == "redis://redis.invalid:6379/0"
 
 

@@ -125,6 +125,14 @@
       else if (pc.connectionState === "failed") { say(d.tReconnecting); pc.restartIce(); }
     };
 
+    // Signalling for this pair is applied strictly in order: a candidate that arrives while
+    // the offer before it is still being applied waits for it (otherwise it would be refused
+    // for want of a remote description, and lost).
+    var queue = Promise.resolve();
+    peer.enqueue = function (task) {
+      queue = queue.then(task).catch(function () { /* a stale offer or candidate */ });
+      return queue;
+    };
     peer.onDescription = function (description) {
       var collision = description.type === "offer" && (makingOffer || pc.signalingState !== "stable");
       ignoreOffer = !polite && collision;
@@ -333,11 +341,11 @@
       case "call.offer":
       case "call.answer":
         var peer = peerFor(frame.from);
-        if (peer) peer.onDescription(frame.description).catch(function () { /* renegotiated later */ });
+        if (peer) peer.enqueue(function () { return peer.onDescription(frame.description); });
         break;
       case "call.candidate":
         var target = call && call.peers[frame.from];
-        if (target) target.onCandidate(frame.candidate).catch(function () { /* stale candidate */ });
+        if (target) target.enqueue(function () { return target.onCandidate(frame.candidate); });
         break;
       case "call.left":
         if (call && call.ref === frame.ref && call.peers[frame.user]) {
