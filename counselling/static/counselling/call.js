@@ -1,8 +1,9 @@
 // Audio and video calls on the conversation page, signalled over the chat socket (chat.js).
 //
 // Each pair of people in a call has its own RTCPeerConnection (a mesh: two or three people),
-// negotiated with the "perfect negotiation" pattern: both sides may make offers at any time,
-// the "polite" one (the larger user id) gives way when offers collide. Switching video off
+// negotiated with the "perfect negotiation" pattern: both sides may make offers at any time
+// (switching video, restarting ICE), the "polite" one (the larger user id) gives way when
+// offers collide. The first offer of each pair comes from whoever joined the call last. Switching video off
 // stops sending it and asks the others to stop sending theirs (the video transceivers become
 // "inactive"), renegotiated without hanging up. Offers, answers and candidates go to one person
 // through the server and are never stored there.
@@ -40,7 +41,8 @@
   function show(selector, visible) { var el = $(selector); if (el) el.hidden = !visible; }
 
   function render() {
-    show(".call-start", !call && !ringing && !running);
+    // A client in the waiting room waits to be let in: no buttons to call meanwhile.
+    show(".call-start", !call && !ringing && !running && sessionRole !== "client");
     show(".call-incoming", !!ringing && !call);
     show(".call-running", !!running && !call && !ringing);
     show(".call-active", !!call);
@@ -332,9 +334,13 @@
           ringing = null;
           running = { ref: frame.ref };
         } else if (call && call.ref === frame.ref && frame.user !== me) {
+          // Whoever joins makes the first offer to each person already in the call (from the
+          // list in their "call.joined"); the others wait for it. Both offering at once would
+          // work (perfect negotiation), but a collision at the very start can leave Chromium
+          // gathering no candidates for its answer.
           clearTimeout(call.ringTimer);
-          peerFor(frame.user);
-          if (Object.keys(call.peers).length > 1) say(fill(d.tInterpreterJoined, frame.name));
+          say(d.tConnecting);
+          if (Object.keys(call.peers).length >= 1) say(fill(d.tInterpreterJoined, frame.name));
         }
         render();
         break;
