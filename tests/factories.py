@@ -1,4 +1,5 @@
 import itertools
+from datetime import timedelta
 
 import factory
 from allauth.mfa.adapter import get_adapter as get_mfa_adapter
@@ -73,3 +74,26 @@ def make_bookable_counsellor(
         counsellor=counsellor, rules=[(day, time(hours[0]), time(hours[1])) for day in range(7)]
     )
     return counsellor
+
+
+def make_appointment(*, client, counsellor, conversation, starts_in, minutes=45, modality="video"):
+    """A booked appointment of `conversation` starting `starts_in` (a timedelta) from now,
+    written directly (the booking rules are not what such a test is about)."""
+    import uuid
+
+    from django.utils import timezone
+
+    from booking.models import Appointment
+
+    start = timezone.now() + starts_in
+    return Appointment.objects.create(
+        counsellor=counsellor,
+        client=client,
+        conversation=conversation,
+        start_at=start,
+        end_at=start + timedelta(minutes=minutes),
+        modality=modality,
+        topic="other",
+        language="en",
+        idempotency_key=uuid.uuid4(),
+    )

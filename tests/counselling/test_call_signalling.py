@@ -9,14 +9,12 @@ from datetime import timedelta
 
 import pytest
 from asgiref.sync import sync_to_async
-from django.utils import timezone
 
 from accounts.models import Role
-from booking.models import Appointment
 from counselling import presence, services
 from counselling.models import Call, CallAttendee, Participant
 from tests.counselling.test_consumer import connect, receive, receive_type
-from tests.factories import make_user
+from tests.factories import make_appointment, make_user
 
 pytestmark = [pytest.mark.django_db(transaction=True)]
 
@@ -246,17 +244,8 @@ async def test_a_page_opened_during_a_call_learns_of_it_in_hello(pair):
 
 async def test_the_client_in_the_waiting_room_is_shown_to_the_counsellor(pair):
     client, counsellor, conversation = pair
-    now = timezone.now()
-    appointment = await sync_to_async(Appointment.objects.create)(
-        counsellor=counsellor,
-        client=client,
-        conversation=conversation,
-        start_at=now + timedelta(minutes=5),
-        end_at=now + timedelta(minutes=50),
-        modality="video",
-        topic="other",
-        language="fa",
-        idempotency_key=uuid.uuid4(),
+    appointment = await sync_to_async(make_appointment)(
+        client=client, counsellor=counsellor, conversation=conversation, starts_in=timedelta(minutes=5)
     )
     theirs, ours = await open_both(conversation, client, counsellor)
 
@@ -278,17 +267,8 @@ async def test_the_client_in_the_waiting_room_is_shown_to_the_counsellor(pair):
 
 async def test_waiting_for_an_appointment_that_is_hours_away_is_refused(pair):
     client, counsellor, conversation = pair
-    now = timezone.now()
-    appointment = await sync_to_async(Appointment.objects.create)(
-        counsellor=counsellor,
-        client=client,
-        conversation=conversation,
-        start_at=now + timedelta(hours=3),
-        end_at=now + timedelta(hours=4),
-        modality="video",
-        topic="other",
-        language="fa",
-        idempotency_key=uuid.uuid4(),
+    appointment = await sync_to_async(make_appointment)(
+        client=client, counsellor=counsellor, conversation=conversation, starts_in=timedelta(hours=3)
     )
     theirs, ours = await open_both(conversation, client, counsellor)
 

@@ -1,7 +1,6 @@
 """“Join” on an appointment: from 10 minutes before its start until its end, for its two
 people; the client goes to the waiting room, the counsellor to the page that lets them in."""
 
-import uuid
 from datetime import timedelta
 
 import pytest
@@ -12,7 +11,7 @@ from django.utils import timezone
 from accounts.models import Role
 from booking.models import Appointment
 from counselling import services
-from tests.factories import make_user
+from tests.factories import make_appointment, make_user
 
 pytestmark = [pytest.mark.django_db]
 
@@ -22,17 +21,8 @@ def appointment(db):
     client = make_user(Role.MIGRANT)
     counsellor = make_user(Role.COUNSELLOR)
     conversation = services.conversation_get_or_create(client=client, counsellor=counsellor)
-    now = timezone.now()
-    return Appointment.objects.create(
-        counsellor=counsellor,
-        client=client,
-        conversation=conversation,
-        start_at=now + timedelta(minutes=8),
-        end_at=now + timedelta(minutes=53),
-        modality="video",
-        topic="other",
-        language="en",
-        idempotency_key=uuid.uuid4(),
+    return make_appointment(
+        client=client, counsellor=counsellor, conversation=conversation, starts_in=timedelta(minutes=8)
     )
 
 
