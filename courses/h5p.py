@@ -278,15 +278,14 @@ def _library_ref(value: Any, where: str) -> Library:
     if not isinstance(value, dict):
         raise PackageError("bad_manifest", _("%(where)s names a library wrongly.") % {"where": where})
     name, major, minor = value.get("machineName"), value.get("majorVersion"), value.get("minorVersion")
-    valid = (
-        isinstance(name, str)
-        and isinstance(major, int)
-        and isinstance(minor, int)
-        and not isinstance(major, bool)
-        and not isinstance(minor, bool)
-        and LIBRARY_FOLDER.match(f"{name}-{major}.{minor}") is not None
-    )
-    if not valid:
+    if (
+        not isinstance(name, str)
+        or not isinstance(major, int)
+        or not isinstance(minor, int)
+        or isinstance(major, bool)
+        or isinstance(minor, bool)
+        or LIBRARY_FOLDER.match(f"{name}-{major}.{minor}") is None
+    ):
         raise PackageError("bad_manifest", _("%(where)s names a library wrongly.") % {"where": where})
     return Library(name=name, major=major, minor=minor)
 

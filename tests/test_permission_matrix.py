@@ -127,6 +127,9 @@ POLICY: dict[str, Rule] = {
     # The admin site: administrators only; everyone else is refused, visitors sign in first.
     "admin:logout": Rule({**everyone(AWAY), "anonymous": AWAY, Role.ADMIN: POST_ONLY}),
     "admin:autocomplete": Rule({**only(Role.ADMIN), Role.ADMIN: FORBIDDEN}),  # needs query
+    # Activities and their libraries come only from a checked upload, never from the admin.
+    "admin:courses_h5pcontent_add": Rule({**only(Role.ADMIN), Role.ADMIN: FORBIDDEN}),
+    "admin:courses_h5plibrary_add": Rule({**only(Role.ADMIN), Role.ADMIN: FORBIDDEN}),
     "admin:*": Rule({**only(Role.ADMIN), Role.ADMIN: LET_IN}),
     # Counsellors' private calendar feed: the page is theirs; the feed itself is found by
     # its secret token (an unknown token does not exist).

@@ -300,6 +300,8 @@ STORAGES = {
 }
 MEDIA_ROOT = VAR_DIR / "media"
 MEDIA_URL = "/media/"
+# Unpacked H5P packages (courses.h5p_store): libraries once per version, content per package.
+H5P_ROOT = VAR_DIR / "h5p"
 SERVESTATIC_MAX_AGE = 60 * 60 * 24 * 365
 
 # --- Security -----------------------------------------------------------------------------
