@@ -38,7 +38,7 @@ def _participant_or_404(request: HttpRequest, conversation_id: int) -> Participa
     return participant
 
 
-def _before(value: str | None) -> int | None:
+def _positive_int(value: str | None) -> int | None:
     try:
         number = int(value or "")
     except ValueError:
@@ -62,7 +62,7 @@ def _page(
 ) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
     conversation = participant.conversation
-    before = _before(request.GET.get("before"))
+    before = _positive_int(request.GET.get("before"))
     page, has_earlier = selectors.message_page(participant=participant, before_id=before, limit=PAGE)
     if before is None and page:
         # The latest messages are on screen: they are read now.
@@ -110,7 +110,7 @@ def _call_context(request: HttpRequest, user: User, conversation_id: int, live: 
     """What the call panel needs: the appointment joined from its "Join" link (the client waits
     in the waiting room, the counsellor lets them in) and the latest calls of the log."""
     session = None
-    appointment_id = _before(request.GET.get("appointment"))
+    appointment_id = _positive_int(request.GET.get("appointment"))
     if live and appointment_id is not None:
         session = call_selectors.appointment_for_session(user=user, appointment_id=appointment_id)
         if session is not None and session.conversation_id != conversation_id:
