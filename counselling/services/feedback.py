@@ -160,14 +160,7 @@ def _notify_status(feedback_id: int) -> None:
     item = Feedback.objects.filter(pk=feedback_id).first()
     if item is None:
         return
-    contact_notify(
-        method=item.contact_method,
-        sealed=item.contact_sealed,
-        model="Feedback",
-        reference=item.reference,
-        language=item.language,
-        templates="counselling/feedback/notices/status",
-    )
+    contact_notify(row=item, templates="counselling/feedback/notices/status")
 
 
 def feedback_contact_read(*, feedback: Feedback, reader: User) -> str:

@@ -36,7 +36,7 @@ from accounts.phone import normalise_phone
 from accounts.reference import LANGUAGE_CODES
 from accounts.sms import get_sms_backend
 from counselling import crypto
-from counselling.models import InformationRequest
+from counselling.models import Feedback, InformationRequest
 from counselling.selectors.intake import (
     information_request_counsellor_choices,
     intake_country_codes,
@@ -140,12 +140,12 @@ def contact_unseal(*, sealed: str, model: str, reference: str) -> str:
 
 
 @sensitive_variables("contact")
-def contact_notify(
-    *, method: str, sealed: str, model: str, reference: str, language: str, templates: str
-) -> str:
-    """Tell someone who left a contact (and may have no account) that there is news, with the
-    link to the check page. Returns the channel used. The notice names no reference, question
-    or answer: whoever sees the phone screen learns only that there is something to read."""
+def contact_notify(*, row: InformationRequest | Feedback, templates: str) -> str:
+    """Tell someone who left a contact on `row` (and may have no account) that there is news,
+    with the link to the check page. Returns the channel used. The notice names no reference,
+    question or answer: whoever sees the phone screen learns only that there is something to read."""
+    method, sealed, reference, language = row.contact_method, row.contact_sealed, row.reference, row.language
+    model = type(row).__name__
     if method == Contact.NONE or not sealed:
         return "none"
     try:
@@ -346,14 +346,7 @@ def _notify_answered(request_id: int) -> None:
     row = InformationRequest.objects.filter(pk=request_id).first()
     if row is None:
         return
-    contact_notify(
-        method=row.contact_method,
-        sealed=row.contact_sealed,
-        model="InformationRequest",
-        reference=row.reference,
-        language=row.language,
-        templates="counselling/intake/notices/answered",
-    )
+    contact_notify(row=row, templates="counselling/intake/notices/answered")
 
 
 @transaction.atomic
