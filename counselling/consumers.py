@@ -394,12 +394,9 @@ class ConversationConsumer(AsyncWebsocketConsumer):
 
     def _accept(self, ref: uuid.UUID) -> Call:
         with translation.override(self.language):
-            call = call_services.call_accept(
+            return call_services.call_accept(
                 conversation=self.participant.conversation, user=self.user, ref=ref
             )
-        if call.appointment_id is not None:
-            presence.waiting_clear(appointment_id=call.appointment_id)
-        return call
 
     async def _on_call_reject(self, frame: dict[str, Any]) -> None:
         ref = _uuid(frame.get("ref"))
@@ -491,22 +488,16 @@ class ConversationConsumer(AsyncWebsocketConsumer):
         if not _optional_id(appointment) or appointment is None:
             await self._error("malformed", _("This message could not be read."))
             return
-        if not await database_sync_to_async(self._wait)(appointment):
+        entered = await database_sync_to_async(call_services.waiting_room_enter)(
+            user=self.user, conversation_id=self.participant.conversation_id, appointment_id=appointment
+        )
+        if not entered:
             await self._error("not_joinable", _("This appointment cannot be joined now."))
             return
         await self._to_conversation(
             {"type": "call.waiting", "appointment": appointment, "user": self.user.pk, "waiting": True},
             skip_user=self.user.pk,
         )
-
-    def _wait(self, appointment_id: int) -> bool:
-        appointment = call_selectors.appointment_for_session(user=self.user, appointment_id=appointment_id)
-        if appointment is None or appointment.client_id != self.user.pk:
-            return False
-        if appointment.conversation_id != self.participant.conversation_id:
-            return False
-        presence.waiting_touch(appointment_id=appointment_id)
-        return True
 
     def _call_state(self) -> dict[str, Any]:
         """For "hello": the call ringing or running now (a reloaded page can rejoin it, a late

@@ -24,7 +24,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from counselling import presence
 from counselling.models import Call, CallAttendee, Conversation, Participant
+from counselling.selectors.calls import appointment_for_session
 
 RING_SECONDS = 45
 
@@ -108,7 +110,10 @@ def call_accept(*, conversation: Conversation, user: User, ref: uuid.UUID) -> Ca
     _participant(conversation.pk, user)
     # A call that rang out is logged as such even though this answer is refused.
     _expire_ringing(conversation.pk, timezone.now())
-    return _join(conversation, user, ref)
+    call = _join(conversation, user, ref)
+    if call.appointment_id is not None:
+        presence.waiting_clear(appointment_id=call.appointment_id)  # let in: no longer waiting
+    return call
 
 
 @transaction.atomic
@@ -195,14 +200,26 @@ def calls_expire(*, now: datetime | None = None, present_user_ids: "set[int] | N
 
 def calls_expire_now() -> int:
     """`calls_expire` with who is connected now, from the presence keys of the attendees."""
-    from counselling import presence
-
     attendee_ids = list(
         CallAttendee.objects.filter(call__ended_at__isnull=True, left_at__isnull=True).values_list(
             "user_id", flat=True
         )
     )
     return calls_expire(present_user_ids=set(presence.online_among(user_ids=attendee_ids)))
+
+
+def waiting_room_enter(*, user: User, conversation_id: int, appointment_id: int) -> bool:
+    """The client of a joinable appointment of this conversation is waiting to be let in (for
+    the next `presence.TTL_SECONDS`; their open page repeats this). False for anyone else."""
+    appointment = appointment_for_session(user=user, appointment_id=appointment_id)
+    if (
+        appointment is None
+        or appointment.client_id != user.pk
+        or appointment.conversation_id != conversation_id
+    ):
+        return False
+    presence.waiting_touch(appointment_id=appointment_id)
+    return True
 
 
 # --- ICE servers ----------------------------------------------------------------------------
