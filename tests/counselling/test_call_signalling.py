@@ -37,6 +37,25 @@ async def open_both(conversation, client, counsellor):
     return theirs, ours
 
 
+async def ring(ours, theirs, media: str = "video") -> str:
+    """The counsellor's socket invites; the client's socket rings. Returns the call's ref."""
+    ref = str(uuid.uuid4())
+    await ours.send_json_to({"type": "call.invite", "ref": ref, "media": media})
+    await receive_type(theirs, "call.invite")
+    return ref
+
+
+async def answer(ours, theirs, ref: str) -> None:
+    """The client answers; the caller hears it."""
+    await theirs.send_json_to({"type": "call.accept", "ref": ref})
+    await receive_type(ours, "call.accept")
+
+
+async def close_all(*sockets) -> None:
+    for socket in sockets:
+        await socket.disconnect()
+
+
 async def test_an_invite_rings_the_other_person_and_gives_the_caller_ice_servers(pair, settings):
     settings.TURN_URLS = ["turn:turn.example.org:3478"]
     settings.TURN_SECRET = "s3cret"
@@ -58,16 +77,13 @@ async def test_an_invite_rings_the_other_person_and_gives_the_caller_ice_servers
     assert turn["username"].endswith(f":{counsellor.pk}")
     assert invite["from"] == counsellor.pk and invite["media"] == "video" and invite["ring_seconds"] > 0
     assert await ours.receive_nothing(timeout=0.2)  # the caller is not rung
-    await theirs.disconnect()
-    await ours.disconnect()
+    await close_all(theirs, ours)
 
 
 async def test_accepting_tells_the_caller_and_the_call_log_records_an_answer(pair):
     client, counsellor, conversation = pair
     theirs, ours = await open_both(conversation, client, counsellor)
-    ref = str(uuid.uuid4())
-    await ours.send_json_to({"type": "call.invite", "ref": ref, "media": "audio"})
-    await receive_type(theirs, "call.invite")
+    ref = await ring(ours, theirs, "audio")
 
     await theirs.send_json_to({"type": "call.accept", "ref": ref})
 
@@ -77,8 +93,7 @@ async def test_accepting_tells_the_caller_and_the_call_log_records_an_answer(pai
     assert accepted["user"] == client.pk
     call = await Call.objects.aget(ref=ref)
     assert call.answered_at is not None and call.ended_at is None
-    await theirs.disconnect()
-    await ours.disconnect()
+    await close_all(theirs, ours)
 
 
 async def test_offers_answers_and_candidates_reach_only_the_person_they_are_for_and_are_not_stored(pair):
@@ -90,9 +105,7 @@ async def test_offers_answers_and_candidates_reach_only_the_person_they_are_for_
     theirs, ours = await open_both(conversation, client, counsellor)
     third, _ = await connect(conversation.pk, interpreter)
     await receive_type(third, "hello")
-    ref = str(uuid.uuid4())
-    await ours.send_json_to({"type": "call.invite", "ref": ref, "media": "video"})
-    await receive_type(theirs, "call.invite")
+    ref = await ring(ours, theirs, "video")
     await theirs.send_json_to({"type": "call.accept", "ref": ref})
     await receive_type(theirs, "call.joined")
     await receive_type(ours, "call.accept")
@@ -121,9 +134,7 @@ async def test_offers_answers_and_candidates_reach_only_the_person_they_are_for_
 async def test_signalling_from_a_socket_that_is_not_in_the_call_is_refused(pair):
     client, counsellor, conversation = pair
     theirs, ours = await open_both(conversation, client, counsellor)
-    ref = str(uuid.uuid4())
-    await ours.send_json_to({"type": "call.invite", "ref": ref, "media": "video"})
-    await receive_type(theirs, "call.invite")
+    ref = await ring(ours, theirs, "video")
     await receive_type(ours, "call.joined")
 
     await theirs.send_json_to({"type": "call.offer", "ref": ref, "to": counsellor.pk, "description": OFFER})
@@ -131,8 +142,7 @@ async def test_signalling_from_a_socket_that_is_not_in_the_call_is_refused(pair)
     error = await receive_type(theirs, "error")
     assert error["code"] == "not_in_call"
     assert await ours.receive_nothing(timeout=0.2)
-    await theirs.disconnect()
-    await ours.disconnect()
+    await close_all(theirs, ours)
 
 
 async def test_a_malformed_offer_gets_an_error_and_the_socket_keeps_working(pair):
@@ -150,34 +160,27 @@ async def test_a_malformed_offer_gets_an_error_and_the_socket_keeps_working(pair
 
     assert error["type"] == "error" and error["code"] == "malformed"
     assert (await receive_type(ours, "pong"))["type"] == "pong"
-    await theirs.disconnect()
-    await ours.disconnect()
+    await close_all(theirs, ours)
 
 
 async def test_declining_ends_the_call_as_declined_for_both(pair):
     client, counsellor, conversation = pair
     theirs, ours = await open_both(conversation, client, counsellor)
-    ref = str(uuid.uuid4())
-    await ours.send_json_to({"type": "call.invite", "ref": ref, "media": "video"})
-    await receive_type(theirs, "call.invite")
+    ref = await ring(ours, theirs, "video")
 
     await theirs.send_json_to({"type": "call.reject", "ref": ref})
 
     assert (await receive_type(ours, "call.ended"))["reason"] == "rejected"
     call = await Call.objects.aget(ref=ref)
     assert call.end_reason == Call.EndReason.REJECTED and call.ended_by_id == client.pk
-    await theirs.disconnect()
-    await ours.disconnect()
+    await close_all(theirs, ours)
 
 
 async def test_hanging_up_ends_the_call_with_its_reason_and_a_duration(pair):
     client, counsellor, conversation = pair
     theirs, ours = await open_both(conversation, client, counsellor)
-    ref = str(uuid.uuid4())
-    await ours.send_json_to({"type": "call.invite", "ref": ref, "media": "audio"})
-    await receive_type(theirs, "call.invite")
-    await theirs.send_json_to({"type": "call.accept", "ref": ref})
-    await receive_type(ours, "call.accept")
+    ref = await ring(ours, theirs, "audio")
+    await answer(ours, theirs, ref)
 
     await theirs.send_json_to({"type": "call.hangup", "ref": ref, "reason": "hangup"})
 
@@ -187,18 +190,14 @@ async def test_hanging_up_ends_the_call_with_its_reason_and_a_duration(pair):
     call = await Call.objects.aget(ref=ref)
     assert call.duration is not None and call.duration >= timedelta(0)
     assert not await CallAttendee.objects.filter(call=call, left_at__isnull=True).aexists()
-    await theirs.disconnect()
-    await ours.disconnect()
+    await close_all(theirs, ours)
 
 
 async def test_a_closed_socket_leaves_its_call_as_a_lost_connection(pair):
     client, counsellor, conversation = pair
     theirs, ours = await open_both(conversation, client, counsellor)
-    ref = str(uuid.uuid4())
-    await ours.send_json_to({"type": "call.invite", "ref": ref, "media": "audio"})
-    await receive_type(theirs, "call.invite")
-    await theirs.send_json_to({"type": "call.accept", "ref": ref})
-    await receive_type(ours, "call.accept")
+    ref = await ring(ours, theirs, "audio")
+    await answer(ours, theirs, ref)
 
     await theirs.disconnect()
 
@@ -221,8 +220,7 @@ async def test_a_second_invite_while_a_call_rings_is_refused_and_a_repeated_one_
     assert again["ref"] == ref
     assert busy["code"] == "call_busy"
     assert await Call.objects.filter(conversation=conversation).acount() == 1
-    await theirs.disconnect()
-    await ours.disconnect()
+    await close_all(theirs, ours)
 
 
 async def test_a_page_opened_during_a_call_learns_of_it_in_hello(pair):
@@ -238,8 +236,7 @@ async def test_a_page_opened_during_a_call_learns_of_it_in_hello(pair):
 
     assert hello["call"]["ref"] == ref and hello["call"]["answered"] is False
     assert hello["call"]["attendees"] == [counsellor.pk]
-    await theirs.disconnect()
-    await ours.disconnect()
+    await close_all(theirs, ours)
 
 
 async def test_the_client_in_the_waiting_room_is_shown_to_the_counsellor(pair):
@@ -261,8 +258,7 @@ async def test_the_client_in_the_waiting_room_is_shown_to_the_counsellor(pair):
     await theirs.send_json_to({"type": "call.accept", "ref": invite["ref"]})
     await receive_type(theirs, "call.joined")
     assert await sync_to_async(presence.waiting_among)(appointment_ids=[appointment.pk]) == []
-    await theirs.disconnect()
-    await ours.disconnect()
+    await close_all(theirs, ours)
 
 
 async def test_waiting_for_an_appointment_that_is_hours_away_is_refused(pair):
@@ -276,5 +272,4 @@ async def test_waiting_for_an_appointment_that_is_hours_away_is_refused(pair):
 
     assert (await receive_type(theirs, "error"))["code"] == "not_joinable"
     assert await ours.receive_nothing(timeout=0.2)
-    await theirs.disconnect()
-    await ours.disconnect()
+    await close_all(theirs, ours)
