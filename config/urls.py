@@ -35,5 +35,6 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("", include("booking.urls")),
     path("", include("counselling.urls")),
+    path("", include("courses.urls")),
     path("", include("frontend.urls")),
 ]

@@ -182,3 +182,161 @@ class Lesson(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+class LessonImage(models.Model):
+    """An image for a text lesson, referenced from its Markdown as `![description](image:<id>)`,
+    so that pages can show its size and hold it back in data-saver mode."""
+
+    lesson = models.ForeignKey(Lesson, on_delete=models.CASCADE, related_name="images")
+    image = models.FileField(
+        _("image"), upload_to="courses/images/", validators=[FileExtensionValidator(IMAGE_EXTENSIONS)]
+    )
+    alt = models.CharField(_("description"), max_length=300)
+    size_bytes = models.PositiveIntegerField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["pk"]
+
+    def __str__(self) -> str:
+        return self.alt
+
+
+class Enrolment(models.Model):
+    """A learner taking a course. `last_lesson` is where "continue" takes them."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="enrolments")
+    course = models.ForeignKey(Course, on_delete=models.PROTECT, related_name="enrolments")
+    enrolled_at = models.DateTimeField(default=timezone.now)
+    last_lesson = models.ForeignKey(
+        "Lesson", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    last_activity_at = models.DateTimeField(default=timezone.now)
+    # Set once, when every lesson of the course is complete; never cleared.
+    completed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-last_activity_at", "-pk"]
+        constraints = [models.UniqueConstraint(fields=["user", "course"], name="enrolment_once")]
+        indexes = [models.Index(fields=["course", "enrolled_at"], name="enrolment_course_time")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} in {self.course_id}"
+
+
+class LessonProgress(models.Model):
+    """One learner's progress in one lesson. Every field only moves forward: completion is never
+    undone, the best score is kept, and watched video seconds are a union (Kolibri's lesson:
+    progress is a state, not increments, so a retried request cannot count twice)."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="lesson_progress"
+    )
+    lesson = models.ForeignKey(Lesson, on_delete=models.CASCADE, related_name="progress")
+    started_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    # Best score in percent (H5P), with the raw figures of that attempt.
+    best_score = models.PositiveSmallIntegerField(null=True, blank=True, validators=[MaxValueValidator(100)])
+    score_raw = models.FloatField(null=True, blank=True)
+    score_max = models.FloatField(null=True, blank=True)
+    passed = models.BooleanField(default=False)
+    # Video: duration in whole seconds and the distinct seconds watched, as sorted, merged
+    # [start, end) intervals; text: whether the learner reached the end.
+    video_duration = models.PositiveIntegerField(null=True, blank=True)
+    watched = models.JSONField(default=list, blank=True)
+    watched_seconds = models.PositiveIntegerField(default=0)
+    read_to_end = models.BooleanField(default=False)
+    # Where to resume: seconds into a video, or a fraction of a text (0..1).
+    resume_at = models.FloatField(default=0)
+
+    class Meta:
+        ordering = ["lesson__module__position", "lesson__position", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "lesson"], name="lesson_progress_once"),
+            models.CheckConstraint(
+                condition=Q(best_score__isnull=True) | Q(best_score__lte=100), name="progress_score_percent"
+            ),
+        ]
+        indexes = [models.Index(fields=["lesson", "completed_at"], name="progress_lesson_done")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} on {self.lesson_id}"
+
+    @property
+    def is_complete(self) -> bool:
+        return self.completed_at is not None
+
+
+class ProgressEvent(models.Model):
+    """A progress report from a page (text read, video seconds watched, resume point), kept by
+    the id the browser chose so that a report queued offline and sent twice counts once."""
+
+    event_id = models.UUIDField(unique=True)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    lesson = models.ForeignKey(Lesson, on_delete=models.CASCADE, related_name="+")
+    digest = models.CharField(max_length=64)
+    received_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["pk"]
+
+    def __str__(self) -> str:
+        return str(self.event_id)
+
+
+class XAPIStatement(models.Model):
+    """An xAPI statement as received, with the actor replaced by the signed-in learner. Its id
+    makes a replay a no-op; `digest` tells an identical replay from a conflicting one."""
+
+    statement_id = models.UUIDField(unique=True)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    lesson = models.ForeignKey(Lesson, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    verb = models.CharField(max_length=255)
+    object_id = models.CharField(max_length=2048)
+    statement = models.JSONField()
+    digest = models.CharField(max_length=64)
+    stored_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["pk"]
+        indexes = [models.Index(fields=["user", "lesson"], name="xapi_user_lesson")]
+
+    def __str__(self) -> str:
+        return str(self.statement_id)
+
+
+class H5PUserState(models.Model):
+    """The H5P player's own state for one learner in one lesson, so they resume inside it."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    lesson = models.ForeignKey(Lesson, on_delete=models.CASCADE, related_name="+")
+    state = models.TextField(max_length=64_000)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "lesson"], name="h5p_state_once")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} on {self.lesson_id}"
+
+
+class Certificate(models.Model):
+    """Issued once when a course is complete. Name, title and hours are copied at issue time so
+    that the certificate says what was true then; `code` is what the public page verifies."""
+
+    code = models.CharField(max_length=16, unique=True)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="certificates")
+    course = models.ForeignKey(Course, on_delete=models.PROTECT, related_name="certificates")
+    learner_name = models.CharField(max_length=200)
+    course_title = models.CharField(max_length=200)
+    hours = models.PositiveSmallIntegerField()
+    issued_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-issued_at", "-pk"]
+        constraints = [models.UniqueConstraint(fields=["user", "course"], name="certificate_once")]
+
+    def __str__(self) -> str:
+        return self.code

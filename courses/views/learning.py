@@ -1,0 +1,5 @@
+"""learning views of the courses app."""
+
+from django.urls import URLPattern
+
+urlpatterns: list[URLPattern] = []
