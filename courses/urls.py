@@ -1,5 +1,3 @@
-from django.urls import path
-
 from courses.views import authoring, learning, player, reports
 
 app_name = "courses"
