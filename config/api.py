@@ -64,5 +64,7 @@ def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
 
 
 from booking.api import router as booking_router  # noqa: E402
+from courses.api import router as courses_router  # noqa: E402
 
 api.add_router("/", booking_router)
+api.add_router("/", courses_router)
