@@ -293,6 +293,11 @@ TIME_ZONE = "UTC"
 # --- Static files -------------------------------------------------------------------------
 STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"
+# The H5P player (npm h5p-standalone, installed by `make install`), served under
+# /static/h5p-standalone/ beside our own files. Its fonts and JSON are fetched from the player's
+# sandboxed (opaque-origin) iframe, which ServeStatic allows: it sends
+# Access-Control-Allow-Origin: * on static files by default.
+STATICFILES_DIRS = [("h5p-standalone", BASE_DIR / "node_modules" / "h5p-standalone" / "dist")]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     # Hashed names + gzip/brotli copies; ServeStatic serves them with immutable caching.
