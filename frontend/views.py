@@ -1,10 +1,12 @@
 import hashlib
 import json
+from posixpath import commonpath
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import get_template
 from django.templatetags.static import static
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -46,10 +48,21 @@ def offline(request: HttpRequest) -> HttpResponse:
     return render(request, "frontend/offline.html")
 
 
+# Where the worker keeps its index of lessons saved for offline use, in the cache
+# "passage-lessons". No view answers it: it is a key in that cache, read by
+# courses/static/courses/offline.js too (keep the two in step).
+SAVED_LESSONS_INDEX = "/offline/saved-lessons.json"
+
+
 @require_GET
 @cache_control(no_cache=True, max_age=0)
 def service_worker(request: HttpRequest) -> HttpResponse:
     shell = [static(path) for path in SHELL_FILES]
+    libraries = reverse("courses:h5p_library_file", kwargs={"path": "x"}).rsplit("/", 1)[0] + "/"
+    embed = reverse("courses:h5p_embed", kwargs={"content_id": "0" * 32})
+    # The worker's own source is part of its version: browsers compare the script byte for
+    # byte, and a new version also renews the shell cache.
+    source = get_template("frontend/sw.js").template.source  # type: ignore[attr-defined]
     response = render(
         request,
         "frontend/sw.js",
@@ -57,7 +70,11 @@ def service_worker(request: HttpRequest) -> HttpResponse:
             "shell_json": json.dumps(shell),
             "offline_url": reverse("frontend:offline"),
             "static_prefix": settings.STATIC_URL,
-            "version": hashlib.sha256("|".join(shell).encode()).hexdigest()[:12],
+            "media_prefix": settings.MEDIA_URL,
+            "h5p_prefix": commonpath([libraries, embed]) + "/",
+            "h5p_libraries_prefix": libraries,
+            "lessons_index_url": SAVED_LESSONS_INDEX,
+            "version": hashlib.sha256("|".join([*shell, source]).encode()).hexdigest()[:12],
         },
         content_type="text/javascript; charset=utf-8",
     )
