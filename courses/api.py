@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema
 
 from config.api import error_response
-from courses.models import Lesson
+from courses.models import Lesson, LessonProgress
 from courses.services import progress as services
 
 router = Router(tags=["learning"])
@@ -113,10 +113,21 @@ def lesson_progress(request: HttpRequest, lesson_id: int) -> Any:
         outcome = services.progress_report(user=request.user, lesson=lesson, event_id=event_id, data=body)  # type: ignore[arg-type]
     except (services.Conflict, PermissionDenied, ValidationError) as error:
         return _refused(request, error)
-    progress = outcome.progress
+    return _progress_out(lesson, outcome.progress, stored=outcome.stored)
+
+
+@router.get("/courses/lessons/{lesson_id}/progress", url_name="lesson_progress", response={200: ProgressOut})
+def lesson_progress_read(request: HttpRequest, lesson_id: int) -> Any:
+    """The signed-in learner's progress in a lesson (`stored` is always false here)."""
+    lesson = _lesson(lesson_id)
+    progress = LessonProgress.objects.filter(user=request.user, lesson=lesson).first()  # type: ignore[misc]
+    return _progress_out(lesson, progress, stored=False)
+
+
+def _progress_out(lesson: Lesson, progress: LessonProgress | None, *, stored: bool) -> dict[str, Any]:
     return {
         "lesson": lesson.pk,
-        "stored": outcome.stored,
+        "stored": stored,
         "complete": bool(progress and progress.completed_at),
         "best_score": progress.best_score if progress else None,
         "watched_seconds": progress.watched_seconds if progress else 0,

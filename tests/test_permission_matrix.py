@@ -214,6 +214,70 @@ POLICY: dict[str, Rule] = {
     "booking:feed_rotate": Rule(everyone(POST_ONLY)),
     "booking:feed_revoke": Rule(everyone(POST_ONLY)),
     "booking:feed": Rule(everyone(NOT_FOUND), {"token": "not-a-token"}),
+    # The sandboxed H5P player and its files: public to anyone holding the (random, 128-bit)
+    # content id, whatever their role; an unknown id or file does not exist.
+    "courses:h5p_embed": Rule(everyone(NOT_FOUND), {"content_id": "f" * 32}),
+    "courses:h5p_library_file": Rule(everyone(NOT_FOUND), {"path": "Unknown.Library-1.1/library.json"}),
+    "courses:h5p_content_file": Rule(everyone(NOT_FOUND), {"content_id": "f" * 32, "path": "h5p.json"}),
+    # A lesson's offline manifest: for learners enrolled in its published course; for anyone
+    # else the lesson does not exist.
+    "courses:lesson_offline": Rule(signed_in(NOT_FOUND), {"slug": "no-such-course", "lesson_id": "999999"}),
+    # Learning: anyone may browse the catalogue and a course's outline; "My learning" and lessons
+    # need an account (an unknown course or lesson does not exist); enrolling is a form post.
+    "courses:catalogue": Rule(everyone(OK)),
+    "courses:my_learning": Rule(signed_in()),
+    "courses:course": Rule(everyone(NOT_FOUND), {"slug": "no-such-course"}),
+    "courses:enrol": Rule(everyone(POST_ONLY), {"slug": "no-such-course"}),
+    "courses:lesson": Rule(signed_in(NOT_FOUND), {"slug": "no-such-course", "lesson_id": "999999"}),
+    # Learning records: the signed-in learner's own; an unknown lesson does not exist.
+    "api:xapi_statements": Rule(everyone(POST_ONLY)),
+    "api:lesson_progress": Rule(signed_in(NOT_FOUND, anonymous=UNAUTHENTICATED), {"lesson_id": "999999"}),
+    "api:lesson_h5p_state": Rule(everyone(POST_ONLY), {"lesson_id": "999999"}),
+    # Course reports: authors (their own courses), coordinators and admins (every course); an
+    # unknown course, or another author's, does not exist for them.
+    "courses:report_list": Rule(only(Role.AUTHOR, Role.COORDINATOR, Role.ADMIN)),
+    **{
+        name: Rule(
+            {
+                **only(Role.AUTHOR, Role.COORDINATOR, Role.ADMIN),
+                Role.AUTHOR: NOT_FOUND,
+                Role.COORDINATOR: NOT_FOUND,
+                Role.ADMIN: NOT_FOUND,
+            },
+            {"slug": "no-such-course", **({"user_id": "999999"} if name.endswith("learner") else {})},
+        )
+        for name in ("courses:progress", "courses:progress_csv", "courses:progress_learner")
+    },
+    # Certificates: the page and PDF are their owner's alone (an unknown code does not exist);
+    # anyone may check a code.
+    "courses:certificate": Rule(signed_in(NOT_FOUND), {"code": "K7M2QX9P4HTD"}),
+    "courses:certificate_pdf": Rule(signed_in(NOT_FOUND), {"code": "K7M2QX9P4HTD"}),
+    "courses:certificate_verify": Rule(everyone(OK)),
+    # Course authoring: authors and admins; a course they may not edit (or none) does not exist
+    # for them; changes are form posts.
+    "courses:author_home": Rule(only(Role.AUTHOR, Role.ADMIN)),
+    "courses:author_course_new": Rule(only(Role.AUTHOR, Role.ADMIN)),
+    **{
+        f"courses:author_{name}": Rule(
+            {**only(Role.AUTHOR, Role.ADMIN), Role.AUTHOR: outcome_, Role.ADMIN: outcome_},
+            {"slug": "no-such-course", **kwargs},
+        )
+        for name, outcome_, kwargs in (
+            ("course", NOT_FOUND, {}),
+            ("course_publish", POST_ONLY, {}),
+            ("course_unpublish", POST_ONLY, {}),
+            ("module_new", POST_ONLY, {}),
+            ("module", NOT_FOUND, {"module_id": "999999"}),
+            ("module_move", POST_ONLY, {"module_id": "999999"}),
+            ("module_delete", NOT_FOUND, {"module_id": "999999"}),
+            ("lesson_new", NOT_FOUND, {"module_id": "999999", "kind": "text"}),
+            ("lesson", NOT_FOUND, {"lesson_id": "999999"}),
+            ("lesson_move", POST_ONLY, {"lesson_id": "999999"}),
+            ("lesson_delete", NOT_FOUND, {"lesson_id": "999999"}),
+            ("lesson_image_add", POST_ONLY, {"lesson_id": "999999"}),
+            ("lesson_image_remove", POST_ONLY, {"lesson_id": "999999", "image_id": "999999"}),
+        )
+    },
     # The JSON API: the schema is public; everything else needs a session (401 without).
     "api:openapi-json": Rule(everyone(OK)),
     "api:openapi-view": Rule(everyone(OK)),

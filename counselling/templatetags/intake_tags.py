@@ -3,20 +3,14 @@
 from django import template
 from django.utils import timezone
 
-from accounts.reference import country_name, language_name
 from booking.models import Appointment
+from frontend.templatetags import names
 
 register = template.Library()
 
 
-@register.filter
-def country_label(code: str) -> str:
-    return country_name(code) if code else ""
-
-
-@register.filter
-def language_label(code: str) -> str:
-    return language_name(code) if code else ""
+register.filter("country_label", names.country_label)
+register.filter("language_label", names.language_label)
 
 
 @register.inclusion_tag("counselling/feedback/_rating.html", takes_context=True)

@@ -3,9 +3,9 @@
 
 from django import template
 
-from accounts.reference import language_name
 from counselling.models import Participant
 from counselling.selectors.interpreters import InterpreterPanel, interpreter_panel
+from frontend.templatetags import names
 
 register = template.Library()
 
@@ -16,7 +16,5 @@ def interpreter_panel_for(participant: Participant) -> InterpreterPanel:
     return interpreter_panel(participant=participant)
 
 
-@register.filter
-def language_label(code: str) -> str:
-    """A language code as a name in the reader's language ("ps" → "Pashto")."""
-    return language_name(code) if code else ""
+# "ps" → "Pashto", in the reader's language; the one definition lives in frontend's `names`.
+register.filter("language_label", names.language_label)

@@ -11,7 +11,7 @@ from accounts.models import User
 from courses.models import Course, Enrolment, H5PUserState, LessonProgress, XAPIStatement
 from courses.services import progress as services
 from courses.services.progress import LESSON_EXTENSION, SUBCONTENT_EXTENSION, Conflict, intervals_merge
-from tests.courses.factories import lessons_of, make_course
+from tests.courses.factories import LessonFactory, lessons_of, make_course
 from tests.factories import make_user
 
 pytestmark = pytest.mark.django_db
@@ -381,3 +381,40 @@ def test_an_oversized_h5p_state_is_refused(learner, course, enrolled):
         services.h5p_state_save(
             user=learner, lesson=lessons_of(course)[2], state="x" * 64_001, saved_at=timezone.now()
         )
+
+
+# Roll-up
+
+
+def test_completing_every_lesson_completes_the_course_once_and_issues_one_certificate(learner, course, enrolled):
+    text, video, first, second = lessons_of(course)
+    report(learner, text, read_to_end=True)
+    report(learner, video, duration=10, watched=[[0, 10]])
+    services.xapi_statements_store(user=learner, statements=[statement(first.pk, "completed")])
+    enrolled.refresh_from_db()
+    assert enrolled.completed_at is None
+    assert not learner.certificates.exists()
+    services.xapi_statements_store(user=learner, statements=[statement(second.pk, "passed")])
+    enrolled.refresh_from_db()
+    done_at = enrolled.completed_at
+    assert done_at is not None
+    certificate = learner.certificates.get()
+    assert (certificate.course, certificate.hours) == (course, course.estimated_hours)
+    # Going over it again changes neither the date nor the certificate.
+    services.xapi_statements_store(user=learner, statements=[statement(second.pk, "completed")])
+    enrolled.refresh_from_db()
+    assert enrolled.completed_at == done_at
+    assert learner.certificates.get() == certificate
+
+
+def test_a_lesson_added_after_completion_leaves_the_course_complete(learner, course, enrolled):
+    text, video, first, second = lessons_of(course)
+    report(learner, text, read_to_end=True)
+    report(learner, video, duration=10, watched=[[0, 10]])
+    services.xapi_statements_store(user=learner, statements=[statement(first.pk), statement(second.pk)])
+    enrolled.refresh_from_db()
+    done_at = enrolled.completed_at
+    LessonFactory(module=text.module, kind="text", position=5, body="New.")
+    report(learner, text, position=0.5)
+    enrolled.refresh_from_db()
+    assert enrolled.completed_at == done_at is not None

@@ -1,0 +1,175 @@
+// The lesson page: reports progress and relays the H5P player.
+//
+// Every report goes through window.passageRecords (records.js): it is written to IndexedDB
+// first and sent when the connection allows, each with an id chosen here, so that a report
+// sent twice counts once on the server.
+//
+// - Text: "read to the end" when the end of the lesson scrolls into view; the place in the text
+//   when the page is hidden.
+// - Video: the parts actually played (video.played, which seeking does not fill), the length and
+//   the place, every 15 s while playing and on pause, end and hide. The server counts distinct
+//   seconds.
+// - H5P: the player runs in <iframe sandbox="allow-scripts"> (an opaque origin, no session).
+//   Protocol, from courses/static/courses/h5p-embed.js:
+//     iframe → page  {source: "passage-h5p", type: "ready"}
+//     page → iframe  {source: "passage", type: "init", state, lang, dir}
+//     iframe → page  {source: "passage-h5p", type: "xapi", statement}
+//     iframe → page  {source: "passage-h5p", type: "state", state}
+//     iframe → page  {source: "passage-h5p", type: "resize", height}
+//     iframe → page  {source: "passage-h5p", type: "error", message}   (the iframe says so itself)
+//   The page gives each statement an id and the lesson, then sends it to /api/xapi/statements.
+(() => {
+  "use strict";
+  const root = document.querySelector("[data-lesson-root]");
+  const configNode = document.getElementById("lesson-config");
+  if (!root || !configNode) return;
+  const config = JSON.parse(configNode.textContent);
+  let complete = Boolean(config.complete);
+
+  const uuid = () => (crypto.randomUUID ? crypto.randomUUID()
+    : "10000000-1000-4000-8000-100000000000".replace(/[018]/g, (c) =>
+      (c ^ (crypto.getRandomValues(new Uint8Array(1))[0] & (15 >> (c / 4)))).toString(16)));
+
+  function send(url, method, body, key) {
+    if (!window.passageRecords) return Promise.resolve({ queued: true });
+    return window.passageRecords.send(url, { method, body, key });
+  }
+
+  // Progress bars: the lesson's own line, then this part and the course by one lesson.
+  function showComplete(score) {
+    const status = root.querySelector("[data-lesson-status]");
+    if (status) {
+      const strong = document.createElement("strong");
+      strong.textContent = root.dataset.doneText;
+      status.replaceChildren(strong);
+      if (score !== null && score !== undefined) status.append(" · " + score + "%");
+    }
+    if (complete) return;
+    complete = true;
+    for (const id of ["bar-module", "bar-course"]) {
+      const row = document.getElementById(id);
+      if (!row) continue;
+      const done = Math.min(Number(row.dataset.done) + 1, Number(row.dataset.total));
+      row.dataset.done = String(done);
+      const bar = row.querySelector("progress");
+      if (bar) bar.value = done;
+      const count = row.querySelector("[data-count]");
+      if (count) {
+        count.textContent = root.dataset.countText.replace("%(done)s", done).replace("%(total)s", row.dataset.total);
+      }
+    }
+  }
+
+  function report(data) {
+    const event_id = uuid();
+    return send(config.progressUrl, "POST", { event_id, ...data }, "progress-" + event_id).then((result) => {
+      if (result && result.sent && result.response && result.response.complete) showComplete(result.response.best_score);
+      return result;
+    });
+  }
+
+  // Text ----------------------------------------------------------------------------------
+  function textLesson() {
+    const end = root.querySelector("[data-lesson-end]");
+    const body = root.querySelector("[data-lesson-body]");
+    if (config.resumeAt > 0 && config.resumeAt < 1 && !complete && body) {
+      const top = body.getBoundingClientRect().top + window.scrollY;
+      window.scrollTo(0, top + body.scrollHeight * config.resumeAt - 80);
+    }
+    let reported = complete;
+    if (end && "IntersectionObserver" in window) {
+      const seen = new IntersectionObserver((entries) => {
+        if (reported || !entries.some((e) => e.isIntersecting)) return;
+        reported = true;
+        seen.disconnect();
+        // Offline, completion is certain (the rule is "read to the end"): show it now.
+        report({ read_to_end: true, position: 1 }).then((result) => { if (result.queued) showComplete(null); });
+      });
+      seen.observe(end);
+    }
+    document.addEventListener("visibilitychange", () => {
+      if (document.visibilityState !== "hidden" || reported || !body) return;
+      const top = body.getBoundingClientRect().top + window.scrollY;
+      const share = (window.scrollY + window.innerHeight / 2 - top) / Math.max(body.scrollHeight, 1);
+      report({ position: Math.max(0, Math.min(1, Math.round(share * 100) / 100)) });
+    });
+  }
+
+  // Video ---------------------------------------------------------------------------------
+  function videoLesson() {
+    const video = root.querySelector("[data-lesson-video]");
+    if (!video) return;
+    let sentUpTo = "";
+    video.addEventListener("loadedmetadata", () => {
+      if (config.resumeAt > 0 && config.resumeAt < video.duration - 5) video.currentTime = config.resumeAt;
+    }, { once: true });
+    function flush() {
+      if (!Number.isFinite(video.duration) || video.duration <= 0) return;
+      const watched = [];
+      for (let i = 0; i < video.played.length; i++) watched.push([video.played.start(i), video.played.end(i)]);
+      const signature = JSON.stringify(watched.map((w) => w.map(Math.floor)));
+      if (!watched.length || signature === sentUpTo) return;
+      sentUpTo = signature;
+      report({ duration: Math.ceil(video.duration), watched, position: Math.floor(video.currentTime) });
+    }
+    let timer = null;
+    video.addEventListener("play", () => { timer = timer || setInterval(flush, 15000); });
+    for (const name of ["pause", "ended", "seeking"]) video.addEventListener(name, flush);
+    video.addEventListener("pause", () => { clearInterval(timer); timer = null; });
+    document.addEventListener("visibilitychange", () => { if (document.visibilityState === "hidden") flush(); });
+  }
+
+  // H5P -----------------------------------------------------------------------------------
+  function h5pLesson() {
+    const frame = root.querySelector("[data-h5p-frame]");
+    if (!frame) return;
+    const countable = /\/verbs\/(completed|answered|passed|failed)$/;
+    window.addEventListener("message", (event) => {
+      // Only our iframe, whose origin is opaque ("null") because of the sandbox.
+      if (event.source !== frame.contentWindow || !event.data || event.data.source !== "passage-h5p") return;
+      const message = event.data;
+      if (message.type === "ready") {
+        frame.contentWindow.postMessage(
+          { source: "passage", type: "init", state: config.state || null, lang: config.lang, dir: config.dir }, "*");
+      } else if (message.type === "error") {
+        console.warn("The activity did not load:", message.message);
+      } else if (message.type === "resize") {
+        const height = Number(message.height);
+        if (height > 0) frame.style.height = Math.min(Math.ceil(height), 20000) + "px";
+      } else if (message.type === "state" && typeof message.state === "string") {
+        // One key per lesson: a newer state replaces one still waiting to be sent.
+        send(config.stateUrl, "PUT", { state: message.state, saved_at: new Date().toISOString() }, "h5p-state-" + config.lesson);
+      } else if (message.type === "xapi" && message.statement && typeof message.statement === "object") {
+        const statement = message.statement;
+        statement.id = statement.id || uuid();
+        statement.context = statement.context || {};
+        statement.context.extensions = statement.context.extensions || {};
+        statement.context.extensions[config.lessonExtension] = config.lesson;
+        const verb = (statement.verb && statement.verb.id) || "";
+        const sub = "http://h5p.org/x-api/h5p-subContentId" in statement.context.extensions;
+        send(config.xapiUrl, "POST", statement, "xapi-" + statement.id).then((result) => {
+          if (result && result.sent && !sub && countable.test(verb)) refresh();
+        });
+      }
+    });
+  }
+
+  // After a statement that may complete the exercise, ask the server what it made of it.
+  function refresh() {
+    fetch(config.progressUrl, { credentials: "same-origin", headers: { Accept: "application/json" } })
+      .then((response) => (response.ok ? response.json() : null))
+      .then((state) => {
+        if (!state) return;
+        if (state.complete) showComplete(state.best_score);
+        else if (state.best_score !== null) {
+          const status = root.querySelector("[data-lesson-status]");
+          if (status) status.textContent = root.dataset.notDoneText + " · " + state.best_score + "%";
+        }
+      })
+      .catch(() => {});
+  }
+
+  if (config.kind === "text") textLesson();
+  else if (config.kind === "video") videoLesson();
+  else if (config.kind === "h5p") h5pLesson();
+})();
