@@ -35,8 +35,9 @@ from courses.models import Course, H5PContent, Lesson, LessonImage, LessonProgre
 from courses.selectors.authoring import author_may_edit, course_publish_problems
 
 Direction = Literal["up", "down"]
-# Slugs that would collide with fixed paths under courses/ and courses/author/.
-RESERVED_SLUGS = frozenset({"new", "author", "learn", "catalogue", "h5p", "reports"})
+# Slugs that would collide with fixed paths under courses/ (courses/urls.py puts the
+# `courses/<slug>/` pages last, so these paths win and such a course would be unreachable).
+RESERVED_SLUGS = frozenset({"new", "author", "learn", "catalogue", "h5p", "reports", "verify", "certificates"})
 SLUG_MAX = 80
 
 

@@ -743,6 +743,8 @@ def test_image_copies_only_files_that_exist_and_are_not_dockerignored() -> None:
     sources = []
     for arguments in dockerfile("COPY"):
         parts = dockerfile_argv(arguments) if arguments.startswith("[") else arguments.split()
+        if any(p.startswith("--from=") for p in parts):
+            continue  # from an earlier build stage, not from the build context
         parts = [p for p in parts if not p.startswith("--")]
         sources.extend(parts[:-1])
 
@@ -875,3 +877,12 @@ def test_healthz_answers_plain_http_from_inside_the_container_under_production_r
     assert home.status_code == 301 and home["Location"].startswith("https://")
     assert healthz.status_code == 200, healthz.content
     assert healthz.json()["status"] == "ok"
+
+
+def test_image_gets_the_npm_packages_the_app_serves_from_the_lock_file() -> None:
+    # h5p-standalone (the H5P player) and the certificate fonts are read at run time from
+    # node_modules, which .dockerignore keeps out of the context: a build stage installs them.
+    text = DOCKERFILE.read_text(encoding="utf-8")
+    assert "npm ci --ignore-scripts --omit=dev" in text
+    assert "COPY --from=npm /npm/node_modules ./node_modules" in text
+    assert text.index("COPY --from=npm") < text.index("collectstatic")

@@ -157,3 +157,25 @@ def test_my_learning_takes_a_fixed_number_of_queries():
         cards = selectors.learner_enrolments(user=learner)
     assert len(cards) == 5
     assert len(one) == len(five) == 3
+
+
+def test_the_dashboard_offers_to_continue_the_course_in_progress(client_for):
+    learner = make_user()
+    course = make_course(modules=(("text", "text"),), title="Everyday German")
+    enrolment_create(user=learner, course=course)
+    html = client_for(learner).get(reverse("frontend:dashboard")).content.decode()
+    assert "Continue learning" in html
+    assert reverse("courses:lesson", args=[course.slug, lessons_of(course)[0].pk]) in html
+
+
+def test_the_dashboard_leads_a_learner_without_a_course_to_the_catalogue(client_for):
+    html = client_for(make_user()).get(reverse("frontend:dashboard")).content.decode()
+    assert reverse("courses:catalogue") in html
+
+
+def test_staff_who_take_no_course_get_no_learning_card(client_for):
+    from accounts.models import Role
+
+    html = client_for(make_user(Role.COUNSELLOR)).get(reverse("frontend:dashboard")).content.decode()
+    assert "Continue learning" not in html
+    assert reverse("courses:catalogue") not in html
