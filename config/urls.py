@@ -6,7 +6,7 @@ from django.shortcuts import redirect
 from django.urls import include, path
 from django.utils.http import url_has_allowed_host_and_scheme
 
-from config import health
+from config import files, health
 from config.api import api
 
 
@@ -29,6 +29,7 @@ admin.site.site_title = "Passage"
 
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
+    path("media/<path:path>", files.media, name="media"),
     path("admin/", admin.site.urls),
     path("api/", api.urls),
     path("accounts/", include("accounts.urls")),

@@ -82,6 +82,8 @@ class Rule:
 # URL name (or a glob over names) -> who gets what.
 POLICY: dict[str, Rule] = {
     "healthz": Rule(everyone(OK)),
+    # Uploaded course files, by their random names; a name that is not there does not exist.
+    "media": Rule(everyone(NOT_FOUND), {"path": "courses/videos/missing.mp4"}),
     "frontend:home": Rule({**everyone(AWAY), "anonymous": OK}),
     "frontend:dashboard": Rule(signed_in()),
     "frontend:help": Rule(everyone(OK)),
