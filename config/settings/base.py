@@ -111,8 +111,19 @@ DATABASES = {
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["OPTIONS"] = {**SQLITE_OPTIONS, **DATABASES["default"].get("OPTIONS", {})}
 else:
-    DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DB_CONN_MAX_AGE", default=60))
-    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    # A connection pool per process (psycopg_pool), not persistent connections: under ASGI each
+    # request runs in a thread of its own, and CONN_MAX_AGE > 0 leaves one idle connection
+    # behind per thread until PostgreSQL refuses new clients (bench/learning.py reached 99 with
+    # 50 learners). The pool caps each daphne at DB_POOL_MAX_SIZE; replicas x that number must
+    # stay under the server's max_connections. DB_POOL_MAX_SIZE=0 turns the pool off.
+    POOL_MAX_SIZE = env.int("DB_POOL_MAX_SIZE", default=20)
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = POOL_MAX_SIZE == 0
+    if POOL_MAX_SIZE:
+        DATABASES["default"]["OPTIONS"] = {
+            **DATABASES["default"].get("OPTIONS", {}),
+            "pool": {"min_size": min(2, POOL_MAX_SIZE), "max_size": POOL_MAX_SIZE, "timeout": 10},
+        }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis: channel layer, cache, Celery broker -------------------------------------------
