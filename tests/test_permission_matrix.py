@@ -219,6 +219,7 @@ POLICY: dict[str, Rule] = {
     # The sandboxed H5P player and its files: public to anyone holding the (random, 128-bit)
     # content id, whatever their role; an unknown id or file does not exist.
     "courses:h5p_embed": Rule(everyone(NOT_FOUND), {"content_id": "f" * 32}),
+    "courses:h5p_assets": Rule(everyone(NOT_FOUND), {"content_id": "f" * 32}),
     "courses:h5p_library_file": Rule(everyone(NOT_FOUND), {"path": "Unknown.Library-1.1/library.json"}),
     "courses:h5p_content_file": Rule(everyone(NOT_FOUND), {"content_id": "f" * 32, "path": "h5p.json"}),
     # A lesson's offline manifest: for learners enrolled in its published course; for anyone

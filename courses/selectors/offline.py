@@ -22,12 +22,13 @@ from django.templatetags.static import static
 from django.urls import NoReverseMatch, reverse
 
 from accounts.models import User
-from courses.models import Course, H5PLibrary, Lesson, LessonImage
+from courses.models import Course, H5PContent, H5PLibrary, Lesson, LessonImage
 
 # Pages are rendered per request, so their size is not on disk: an estimate from the lesson's
 # text plus the page around it (header, navigation, forms), measured on the demo lessons.
 PAGE_OVERHEAD_BYTES = 12_000
 EMBED_PAGE_BYTES = 3_000
+ASSETS_LIST_BYTES = 2_000
 
 # Static files of the lesson page. The page's own <script>/<link> files are added by
 # offline.js when it saves, so a file missing here is still cached; listing them here makes the
@@ -42,11 +43,11 @@ LESSON_PAGE_STATIC = (
     "courses/offline.js",
     "courses/datasaver.js",
 )
-# What the H5P embed page loads (courses/player/embed.html and h5p-standalone). Of the
+# What the H5P player needs besides libraries and content (courses/player/embed.html inlines its
+# own bootstrap and styles; the lesson page hands these files to it, see lesson.js). Of the
 # player's fonts only the two icon fonts are kept: the text fonts (Open Sans, Inter) weigh
 # about 1 MB and the browser falls back to the phone's own font without them.
 H5P_PLAYER_STATIC = (
-    "courses/h5p-embed.css",
     "courses/h5p-embed.js",
     "h5p-standalone/main.bundle.js",
     "h5p-standalone/frame.bundle.js",
@@ -131,19 +132,12 @@ def _walk(root: Path) -> list[tuple[str, int]]:
     return sorted(files)
 
 
-def _h5p_files(lesson: Lesson) -> list[OfflineFile]:
-    content = lesson.h5p
-    if content is None:
-        return []
+def h5p_player_files(content: H5PContent) -> list[OfflineFile]:
+    """Every file the H5P player needs to play `content`: the player's static files, the
+    libraries the package uses and the package's own files (h5p.json, content/...). The lesson
+    page fetches them and hands them to the sandboxed player (courses.views.player.assets)."""
     store = Path(settings.H5P_ROOT)
-    files = [
-        OfflineFile(
-            url=reverse("courses:h5p_embed", kwargs={"content_id": content.content_id}),
-            size=EMBED_PAGE_BYTES,
-            kind="h5p-embed",
-        )
-    ]
-    files += [f for f in (_static_file(p) for p in H5P_PLAYER_STATIC) if f is not None]
+    files = [f for f in (_static_file(p, "h5p-player") for p in H5P_PLAYER_STATIC) if f is not None]
     for library in content.libraries.all():
         for relative, size in _walk(store / "libraries" / library.folder):
             url = reverse("courses:h5p_library_file", kwargs={"path": f"{library.folder}/{relative}"})
@@ -153,6 +147,20 @@ def _h5p_files(lesson: Lesson) -> list[OfflineFile]:
         url = reverse("courses:h5p_content_file", kwargs={"content_id": content.content_id, "path": relative})
         files.append(OfflineFile(url=url, size=size, kind="h5p-content"))
     return files
+
+
+def _h5p_files(lesson: Lesson) -> list[OfflineFile]:
+    content = lesson.h5p
+    if content is None:
+        return []
+    kwargs = {"content_id": content.content_id}
+    files = [
+        OfflineFile(url=reverse("courses:h5p_embed", kwargs=kwargs), size=EMBED_PAGE_BYTES, kind="h5p-embed"),
+        OfflineFile(
+            url=reverse("courses:h5p_assets", kwargs=kwargs), size=ASSETS_LIST_BYTES, kind="h5p-assets"
+        ),
+    ]
+    return files + h5p_player_files(content)
 
 
 def lesson_offline_files(*, lesson: Lesson, with_video: bool = False) -> list[OfflineFile]:

@@ -1,7 +1,11 @@
 """The sandboxed player page and the content store's files: right types and headers for an
 opaque-origin player, nothing outside the store, and nobody's session involved."""
 
+import base64
+import hashlib
 import io
+import json
+import re
 
 import pytest
 from django.urls import reverse
@@ -10,6 +14,7 @@ from accounts.models import Role
 from courses.h5p_pack import demo_package
 from courses.models import H5PContent
 from courses.services import h5p_content_upload
+from courses.views.player import EMBED_BOOTSTRAP, EMBED_BOOTSTRAP_HASH
 from tests.courses.h5p_samples import SAMPLES
 from tests.factories import make_user
 
@@ -69,9 +74,14 @@ def test_content_files_are_served_and_revalidated(client, content):
     assert first["Content-Type"] == "application/json"
     assert b"Which word is a greeting?" in b"".join(first.streaming_content)
     assert first["Content-Security-Policy"].startswith("sandbox")
-    assert "immutable" not in first["Cache-Control"]
     assert again.status_code == 304
     assert client.get(content_url(content, "h5p.json")).status_code == 200
+
+
+def test_content_files_are_immutable_since_every_upload_gets_a_new_id(client, content):
+    response = client.get(content_url(content, "content/content.json"))
+
+    assert response["Cache-Control"] == f"public, max-age={60 * 60 * 24 * 365}, immutable"
 
 
 def test_other_files_are_downloads_never_pages(client, content, store):
@@ -150,12 +160,60 @@ def test_the_embed_page_is_sandboxed_and_may_be_framed_only_by_our_pages(client,
     assert directives["frame-ancestors"] == "'self'"
     assert "'unsafe-eval'" not in csp
     assert "allow-same-origin" not in csp
-    assert directives["script-src"] == "'self'"
+    assert directives["script-src"] == f"'self' {EMBED_BOOTSTRAP_HASH} blob:"
+    assert "'unsafe-inline'" not in directives["script-src"]
     assert response["X-Frame-Options"] == "SAMEORIGIN"
     html = response.content.decode()
-    assert "h5p-standalone/main.bundle.js" in html
-    assert "courses/h5p-embed.js" in html
+    # One inline script, the bootstrap the hash allows; no script loaded from the network.
+    inline = re.findall(r"<script>(.*?)</script>", html, re.S)
+    assert inline == [EMBED_BOOTSTRAP]
+    digest = base64.b64encode(hashlib.sha256(inline[0].encode()).digest()).decode()
+    assert f"'sha256-{digest}'" == EMBED_BOOTSTRAP_HASH
+    assert "<script src" not in html
+    assert '<link rel="stylesheet"' not in html
     assert content.content_id in html
+    config = json.loads(
+        re.search(r'<script id="h5p-config" type="application/json">(.*?)</script>', html).group(1)
+    )
+    assert config["embedJs"].endswith("courses/h5p-embed.js")
+    assert config["mainJs"].endswith("h5p-standalone/main.bundle.js")
+
+
+def test_the_embed_page_stays_in_the_cache_for_a_saved_lesson(client, content):
+    response = client.get(reverse("courses:h5p_embed", kwargs={"content_id": content.content_id}))
+
+    assert response["Cache-Control"] == f"public, max-age={60 * 60 * 24 * 30}"
+
+
+def test_the_asset_list_names_every_file_the_player_needs(client, content, store):
+    url = reverse("courses:h5p_assets", kwargs={"content_id": content.content_id})
+    response = client.get(url)
+
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/json"
+    data = response.json()
+    urls = {file["url"]: file["size"] for file in data["files"]}
+    assert (
+        urls[content_url(content, "h5p.json")]
+        == (store / "content" / content.content_id / "h5p.json").stat().st_size
+    )
+    assert content_url(content, "content/content.json") in urls
+    assert library_url("H5P.PassageMultiChoice-1.1/multichoice.js") in urls
+    assert library_url("H5P.PassageQuestion-1.1/question.css") in urls
+    assert any(u.endswith("h5p-standalone/frame.bundle.js") for u in urls)
+    assert any(u.endswith("courses/h5p-embed.js") for u in urls)
+    assert data["size"] == sum(urls.values())
+    assert set(data["player"]) == {"embedJs", "mainJs", "frameJs", "frameCss"}
+    assert all(data["player"][name] in urls for name in data["player"])
+    assert "public" in response["Cache-Control"]
+    assert "Set-Cookie" not in response
+    again = client.get(url, HTTP_IF_NONE_MATCH=response["ETag"])
+    assert again.status_code == 304
+
+
+def test_the_asset_list_of_an_unknown_package_does_not_exist(client, store):
+    assert client.get(reverse("courses:h5p_assets", kwargs={"content_id": "f" * 32})).status_code == 404
+    assert client.get("/courses/h5p/not-an-id/assets.json").status_code == 404
 
 
 def test_the_embed_page_is_the_same_for_everyone(client_for, content):

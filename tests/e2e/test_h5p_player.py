@@ -14,7 +14,9 @@ import pytest
 from playwright.sync_api import BrowserContext, Frame, Page, expect
 
 from tests.courses.h5p_samples import SAMPLES
+from tests.e2e.journeys import MIGRANT, sign_in
 from tests.e2e.server import REPO_ROOT, Server
+from tests.e2e.test_learning_offline import enrol, make_course, make_h5p_lesson
 
 pytestmark = pytest.mark.browser
 # Where the phone screenshots of each type go (looked at by people, not compared).
@@ -33,14 +35,21 @@ PARENT = """<!DOCTYPE html>
   window.received = [];
   window.initState = {state};
   const frame = document.getElementById("player");
+  // Like lesson.js: fetch the player's files (HTTP cache) and hand them over with "init".
+  const handOver = {send_files} ? fetch("{assets}").then((r) => r.json()).then((list) =>
+    Promise.all(list.files.map((file) => fetch(file.url).then((r) => r.blob())
+      .then((blob) => ({{url: new URL(file.url, location.href).href, blob}}))))
+      .then((files) => ({{player: list.player, files}})))
+    : Promise.resolve({{player: null, files: []}});
   window.addEventListener("message", (event) => {{
     if (event.source !== frame.contentWindow) return;
     const data = event.data;
     if (!data || data.source !== "passage-h5p") return;
     window.received.push({{origin: event.origin, data: data}});
     if (data.type === "ready") {{
-      frame.contentWindow.postMessage(
-        {{source: "passage", type: "init", state: window.initState, lang: "{lang}", dir: "{dir}"}}, "*");
+      handOver.then(({{player, files}}) => frame.contentWindow.postMessage({{
+        source: "passage", type: "init", state: window.initState, lang: "{lang}", dir: "{dir}",
+        player, files}}, "*"));
     }}
     if (data.type === "resize") frame.style.height = data.height + "px";
   }});
@@ -87,9 +96,18 @@ def open_lesson(phone: BrowserContext, server: Server) -> Iterator[Callable[...,
     """Open the stand-in lesson page for a sample; returns the page and the player's frame."""
     pages: list[Page] = []
 
-    def open_(content_id: str, *, lang: str = "en", state: str | None = None) -> tuple[Page, Frame]:
+    def open_(
+        content_id: str,
+        *,
+        lang: str = "en",
+        state: str | None = None,
+        send_files: bool = True,
+        before: Callable[[Page], None] | None = None,
+    ) -> tuple[Page, Frame]:
         page = phone.new_page()
         pages.append(page)
+        if before is not None:
+            before(page)
         page.on("console", lambda message: print("console:", message.type, message.text))
         page.on("pageerror", lambda error: print("pageerror:", error))
         url = f"{server.base_url}/e2e-lesson/{content_id}/"
@@ -97,7 +115,9 @@ def open_lesson(phone: BrowserContext, server: Server) -> Iterator[Callable[...,
             lang=lang,
             dir="rtl" if lang == "ar" else "ltr",
             src=f"/courses/h5p/{content_id}/embed/",
+            assets=f"/courses/h5p/{content_id}/assets.json",
             state=json.dumps(state),
+            send_files=json.dumps(send_files),
         )
         page.route(url, lambda route: route.fulfill(status=200, content_type="text/html", body=html))
         page.goto(url)
@@ -225,6 +245,104 @@ def test_script_in_the_player_cannot_reach_the_sites_cookies(open_lesson, conten
     assert parent == "refused"
     assert player.evaluate("window.origin") == "null"
     assert status != "basic 200"  # no same-origin answer with the learner's session
+    # The package's script came from the files the lesson handed over, and still runs there.
+    sources = player.evaluate("[...document.scripts].map((s) => s.src).filter(Boolean)")
+    assert sources and all(src.startswith("blob:null/") for src in sources), sources
+    assert player.evaluate("typeof H5P.PassageTrueFalse") == "function"
+
+
+def test_without_files_from_the_lesson_the_player_loads_from_the_network(open_lesson, content_ids):
+    page, player = open_lesson(content_ids["truefalse-en"], send_files=False)
+    frame = page.frame_locator("#player")
+
+    frame.get_by_label("True").check()
+    frame.get_by_role("button", name="Check").click()
+    page.wait_for_function("window.received.filter(m => m.data.type === 'xapi').length >= 2")
+
+    assert statements(page, "answered")[-1]["result"]["score"]["raw"] == 1
+    sources = player.evaluate("[...document.scripts].map((s) => s.src).filter(Boolean)")
+    assert any("/courses/h5p/files/libraries/" in src for src in sources), sources
+
+
+def network_bytes(phone: BrowserContext, page: Page) -> dict[str, int]:
+    """Start counting what `page` downloads: {url: bytes over the network}, filled as it loads.
+    Answers from the HTTP cache or a service worker count 0 (CDP sees the sandboxed player's
+    requests too: it runs in the page's process)."""
+    cdp = phone.new_cdp_session(page)
+    urls: dict[str, str] = {}
+    cached: set[str] = set()
+    downloaded: dict[str, int] = {}
+
+    def received(event: dict) -> None:
+        urls[event["requestId"]] = event["response"]["url"]
+        if event["response"].get("fromDiskCache") or event["response"].get("fromServiceWorker"):
+            cached.add(event["requestId"])
+
+    def finished(event: dict) -> None:
+        request = event["requestId"]
+        if request in urls and request not in cached:
+            downloaded[urls[request]] = downloaded.get(urls[request], 0) + int(event["encodedDataLength"])
+
+    cdp.on("Network.responseReceived", received)
+    cdp.on("Network.requestServedFromCache", lambda event: cached.add(event["requestId"]))
+    cdp.on("Network.loadingFinished", finished)
+    cdp.send("Network.enable")
+    return downloaded
+
+
+def test_a_package_made_for_iframe_embedding_plays_in_the_player_page(open_lesson, server):
+    """Packages from H5P editors often allow only "iframe" embedding. H5P would write a frame of
+    its own inside the player, which the sandbox gives another opaque origin that H5P cannot
+    reach; the player page is already the package's own document, so it runs there."""
+    content_id = upload_samples(server)["truefalse-en"]
+    manifest = server.var_dir / "h5p" / "content" / content_id / "h5p.json"
+    data = json.loads(manifest.read_text(encoding="utf-8"))
+    data["embedTypes"] = ["iframe"]
+    manifest.write_text(json.dumps(data), encoding="utf-8")
+
+    page, player = open_lesson(content_id)
+    frame = page.frame_locator("#player")
+    frame.get_by_label("True").check()
+    frame.get_by_role("button", name="Check").click()
+    page.wait_for_function("window.received.filter(m => m.data.type === 'xapi').length >= 2")
+
+    assert statements(page, "answered")[-1]["result"]["score"]["raw"] == 1
+    assert player.evaluate("document.documentElement.classList.contains('h5p-iframe')")
+    assert player.evaluate("window.origin") == "null"
+
+
+def test_a_second_visit_downloads_nothing_for_the_player(new_phone, server):
+    """The probe that showed the problem: every visit downloaded the player, its libraries and the
+    content again (about 66 KB), since the sandboxed player's own requests get a cache that lasts
+    one page. Now the lesson page fetches them (its HTTP cache) and hands them over.
+
+    The real lesson page, since Playwright's routing (the stand-in above) turns the HTTP cache
+    off; without a service worker, so that every download is seen here (the worker's own
+    requests are not; test_learning_offline covers the worker)."""
+    phone = new_phone(service_workers="block")
+    page = phone.new_page()
+    course = make_course(server)
+    h5p = make_h5p_lesson(server, course["slug"])
+    sign_in(page, MIGRANT)
+    enrol(page, course["slug"])
+    page.close()
+    visits: list[dict[str, int]] = []
+    for _ in range(2):
+        page = phone.new_page()
+        visits.append(network_bytes(phone, page))
+        page.goto(f"/courses/{course['slug']}/lessons/{h5p['lesson']}/")
+        expect(page.frame_locator("iframe[data-h5p-frame]").locator(".passage-q")).to_be_visible(
+            timeout=20_000
+        )
+        page.wait_for_timeout(500)
+        page.close()
+
+    player = ("/courses/h5p/", "/static/h5p-standalone/", "/static/courses/h5p-embed")
+    first = {url: size for url, size in visits[0].items() if any(p in url for p in player)}
+    second = {url: size for url, size in visits[1].items() if any(p in url for p in player)}
+    print("first visit:", sum(first.values()), "bytes;", "second visit:", sum(second.values()), "bytes")
+    assert sum(first.values()) > 20_000, first  # the player and libraries did come the first time
+    assert sum(second.values()) == 0, second
 
 
 @pytest.mark.parametrize(

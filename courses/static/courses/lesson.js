@@ -11,13 +11,22 @@
 //   seconds.
 // - H5P: the player runs in <iframe sandbox="allow-scripts"> (an opaque origin, no session).
 //   Protocol, from courses/static/courses/h5p-embed.js:
-//     iframe → page  {source: "passage-h5p", type: "ready"}
-//     page → iframe  {source: "passage", type: "init", state, lang, dir}
+//     iframe → page  {source: "passage-h5p", type: "ready"}   (from the embed page's bootstrap)
+//     page → iframe  {source: "passage", type: "init", state, lang, dir, player, files}
+//       player: {embedJs, mainJs, frameJs, frameCss}, the player's current URLs;
+//       files: [{url (absolute), blob}], the player's files, fetched here
 //     iframe → page  {source: "passage-h5p", type: "xapi", statement}
 //     iframe → page  {source: "passage-h5p", type: "state", state}
 //     iframe → page  {source: "passage-h5p", type: "resize", height}
 //     iframe → page  {source: "passage-h5p", type: "error", message}   (the iframe says so itself)
 //   The page gives each statement an id and the lesson, then sends it to /api/xapi/statements.
+//   Why this page fetches the player's files: an opaque-origin document gets a cache that lasts
+//   one page and no service worker, so the player's own requests cost data on every visit and
+//   fail offline. This page's requests use the HTTP cache (the files are immutable) and the
+//   saved lesson. The list is the iframe's data-h5p-assets (courses.views.player.assets); Blobs
+//   are shared with the iframe, not copied. Only the files of that list are ever fetched: the
+//   iframe cannot make this page request anything. Past FILES_BUDGET the rest is left to the
+//   player's own requests.
 (() => {
   "use strict";
   const root = document.querySelector("[data-lesson-root]");
@@ -120,17 +129,58 @@
   }
 
   // H5P -----------------------------------------------------------------------------------
+  const FILES_BUDGET = 20 * 1000 * 1000;
+  const FILES_PARALLEL = 6;
+
+  /** {player, files} for "init": every listed file that fits the budget and could be fetched. */
+  function playerFiles(listUrl) {
+    if (!listUrl) return Promise.resolve({ player: null, files: [] });
+    return fetch(listUrl, { credentials: "same-origin", headers: { Accept: "application/json" } })
+      .then((response) => (response.ok ? response.json() : Promise.reject(new Error(String(response.status)))))
+      .then((list) => {
+        let total = 0;
+        const wanted = (Array.isArray(list.files) ? list.files : []).filter((file) => {
+          const size = Number(file && file.size) || 0;
+          if (!file || typeof file.url !== "string" || total + size > FILES_BUDGET) return false;
+          total += size;
+          return true;
+        });
+        const files = [];
+        let next = 0;
+        const worker = () => {
+          if (next >= wanted.length) return Promise.resolve();
+          const file = wanted[next++];
+          const url = new URL(file.url, window.location.href);
+          if (url.origin !== window.location.origin) return worker();
+          return fetch(url.href, { credentials: "same-origin" })
+            .then((response) => (response.ok ? response.blob() : null))
+            .then((blob) => { if (blob) files.push({ url: url.href, blob }); }, () => {})
+            .then(worker);
+        };
+        return Promise.all(Array.from({ length: FILES_PARALLEL }, worker))
+          .then(() => ({ player: list.player || null, files }));
+      })
+      .catch(() => ({ player: null, files: [] }));
+  }
+
   function h5pLesson() {
     const frame = root.querySelector("[data-h5p-frame]");
     if (!frame) return;
     const countable = /\/verbs\/(completed|answered|passed|failed)$/;
+    // Fetched at once, while the iframe loads; handed over on every "ready" (Blobs can be
+    // posted again if the player reloads).
+    const handOver = playerFiles(frame.dataset.h5pAssets);
     window.addEventListener("message", (event) => {
       // Only our iframe, whose origin is opaque ("null") because of the sandbox.
       if (event.source !== frame.contentWindow || !event.data || event.data.source !== "passage-h5p") return;
       const message = event.data;
       if (message.type === "ready") {
-        frame.contentWindow.postMessage(
-          { source: "passage", type: "init", state: config.state || null, lang: config.lang, dir: config.dir }, "*");
+        handOver.then(({ player, files }) => {
+          frame.contentWindow.postMessage({
+            source: "passage", type: "init", state: config.state || null, lang: config.lang, dir: config.dir,
+            player, files,
+          }, "*");
+        });
       } else if (message.type === "error") {
         console.warn("The activity did not load:", message.message);
       } else if (message.type === "resize") {
