@@ -413,7 +413,21 @@
     });
   }
 
-  window.addEventListener("passage-records", function (event) { showStatus(event.detail.pending); });
+  // A write that goes out at once is never announced: "waiting to be sent" appears only when
+  // something is still waiting after STATUS_DELAY (offline, a slow or failing connection).
+  var STATUS_DELAY = 1500;
+  var statusTimer = null;
+  window.addEventListener("passage-records", function (event) {
+    var pending = event.detail.pending;
+    clearTimeout(statusTimer);
+    if (!pending) {
+      showStatus(0);
+      return;
+    }
+    statusTimer = setTimeout(function () {
+      pending().then(showStatus);
+    }, navigator.onLine === false ? 0 : STATUS_DELAY);
+  });
 
   // --- When to flush ----------------------------------------------------------------------
 
