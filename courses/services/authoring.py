@@ -37,7 +37,9 @@ from courses.selectors.authoring import author_may_edit, course_publish_problems
 Direction = Literal["up", "down"]
 # Slugs that would collide with fixed paths under courses/ (courses/urls.py puts the
 # `courses/<slug>/` pages last, so these paths win and such a course would be unreachable).
-RESERVED_SLUGS = frozenset({"new", "author", "learn", "catalogue", "h5p", "reports", "verify", "certificates"})
+RESERVED_SLUGS = frozenset(
+    {"new", "author", "learn", "catalogue", "h5p", "reports", "verify", "certificates"}
+)
 SLUG_MAX = 80
 
 

@@ -20,6 +20,6 @@ def language_label(code: str) -> str:
 
 @register.filter
 def text_dir(code: str) -> str:
-    """"rtl" for a right-to-left language code, else "ltr": for `dir` on content written in
-    a language other than the page's (an Arabic course title on an English page)."""
+    """The text direction of a language code (rtl or ltr), for `dir` on content written in a
+    language other than the page's (an Arabic course title on an English page)."""
     return "rtl" if (code or "").split("-")[0].lower() in settings.LANGUAGES_BIDI else "ltr"

@@ -25,7 +25,9 @@ def test_the_catalogue_lists_published_courses_with_lessons_only(client):
 
 def test_the_catalogue_filters_by_language_level_and_category(client):
     german = make_course(title="German A1", language="en", language_taught="de", level=Level.A1)
-    safety = make_course(title="Staying safe online", language="ar", language_taught="", category=Category.DIGITAL)
+    safety = make_course(
+        title="Staying safe online", language="ar", language_taught="", category=Category.DIGITAL
+    )
     found = lambda **query: list(client.get(reverse("courses:catalogue"), query).context["page"].object_list)  # noqa: E731
     assert found(language="de") == [german]
     assert found(language="ar") == [safety]
@@ -39,7 +41,9 @@ def test_a_visitor_sees_the_outline_but_no_lesson_links(client):
     course = make_course()
     page = client.get(reverse("courses:course", args=[course.slug]))
     assert page.status_code == 200
-    assert reverse("courses:lesson", args=[course.slug, lessons_of(course)[0].pk]) not in page.content.decode()
+    assert (
+        reverse("courses:lesson", args=[course.slug, lessons_of(course)[0].pk]) not in page.content.decode()
+    )
 
 
 def test_a_draft_course_page_is_not_found(client):
@@ -58,7 +62,9 @@ def test_enrolling_opens_the_first_lesson_and_twice_is_harmless(client_for):
 
 def test_a_lesson_needs_an_enrolment(client_for):
     course = make_course()
-    response = client_for(make_user()).get(reverse("courses:lesson", args=[course.slug, lessons_of(course)[0].pk]))
+    response = client_for(make_user()).get(
+        reverse("courses:lesson", args=[course.slug, lessons_of(course)[0].pk])
+    )
     assert response.url == reverse("courses:course", args=[course.slug])
 
 
@@ -113,7 +119,11 @@ def test_an_h5p_lesson_is_played_in_a_sandbox_without_the_session(client_for):
     learner = make_user()
     course = make_course(modules=(("h5p",),))
     enrolment_create(user=learner, course=course)
-    html = client_for(learner).get(reverse("courses:lesson", args=[course.slug, lessons_of(course)[0].pk])).content
+    html = (
+        client_for(learner)
+        .get(reverse("courses:lesson", args=[course.slug, lessons_of(course)[0].pk]))
+        .content
+    )
     assert b'sandbox="allow-scripts"' in html
     assert b"allow-same-origin" not in html
 

@@ -386,7 +386,9 @@ def test_an_oversized_h5p_state_is_refused(learner, course, enrolled):
 # Roll-up
 
 
-def test_completing_every_lesson_completes_the_course_once_and_issues_one_certificate(learner, course, enrolled):
+def test_completing_every_lesson_completes_the_course_once_and_issues_one_certificate(
+    learner, course, enrolled
+):
     text, video, first, second = lessons_of(course)
     report(learner, text, read_to_end=True)
     report(learner, video, duration=10, watched=[[0, 10]])
