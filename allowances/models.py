@@ -182,6 +182,13 @@ class RuleVersion(models.Model):
         return f"{self.programme_id} v{self.version}"
 
 
+class Sex(models.TextChoices):
+    FEMALE = "female", _("Female")
+    MALE = "male", _("Male")
+    OTHER = "other", _("Other")
+    UNSAID = "unsaid", _("I prefer not to say")
+
+
 class Consent(models.Model):
     """A person's consent to take part in a programme (to receive an allowance and to have their
     activity counted). Withdrawing keeps the row and sets `withdrawn_at`."""
@@ -190,8 +197,13 @@ class Consent(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="allowance_consents"
     )
     programme = models.ForeignKey(Programme, on_delete=models.PROTECT, related_name="consents")
-    # Whether their sex, age band and nationality may appear in donor reports (aggregated).
-    share_demographics = models.BooleanField(default=False)
+    # Asked when joining, optional; they appear in donor reports only aggregated, and only when
+    # `share_demographics` is true. Nationality is the account's country of origin.
+    sex = models.CharField(_("sex"), max_length=8, choices=Sex.choices, blank=True)
+    birth_year = models.PositiveSmallIntegerField(_("year of birth"), null=True, blank=True)
+    share_demographics = models.BooleanField(
+        _("my sex, age and nationality may be counted in reports (never my name)"), default=False
+    )
     given_at = models.DateTimeField(default=timezone.now)
     withdrawn_at = models.DateTimeField(null=True, blank=True)
 
