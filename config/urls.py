@@ -37,5 +37,6 @@ urlpatterns = [
     path("", include("booking.urls")),
     path("", include("counselling.urls")),
     path("", include("courses.urls")),
+    path("", include("allowances.urls")),
     path("", include("frontend.urls")),
 ]

@@ -1,0 +1,5 @@
+"""payments views of the allowances app."""
+
+from django.urls import URLPattern
+
+urlpatterns: list[URLPattern] = []

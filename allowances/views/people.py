@@ -1,0 +1,5 @@
+"""people views of the allowances app."""
+
+from django.urls import URLPattern
+
+urlpatterns: list[URLPattern] = []

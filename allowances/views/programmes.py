@@ -1,0 +1,5 @@
+"""programmes views of the allowances app."""
+
+from django.urls import URLPattern
+
+urlpatterns: list[URLPattern] = []
