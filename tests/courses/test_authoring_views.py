@@ -503,3 +503,15 @@ def test_migrants_see_no_courses_authoring_link():
     client.force_login(make_user(Role.MIGRANT))
 
     assert url("author_home") not in client.get(reverse("frontend:dashboard")).content.decode()
+
+
+def test_an_author_reaches_the_progress_table_of_a_course_with_learners(client_for):
+    from courses.services.progress import enrolment_create
+    from tests.courses.factories import make_course
+
+    course = make_course()
+    page = client_for(course.author).get(reverse("courses:author_course", args=[course.slug]))
+    assert reverse("courses:progress", args=[course.slug]) not in page.content.decode()
+    enrolment_create(user=make_user(), course=course)
+    page = client_for(course.author).get(reverse("courses:author_course", args=[course.slug]))
+    assert reverse("courses:progress", args=[course.slug]) in page.content.decode()
