@@ -253,10 +253,12 @@ def _apply_result(*, user: User, lesson: Lesson, verb: str, statement: dict[str,
         done = progress.best_score is not None and progress.best_score >= lesson.pass_score
     else:
         done = verb in ("completed", "passed") or (verb == "answered" and result.get("completion") is True)
-    _save(progress, complete=done)
+    _save(progress, lesson=lesson, complete=done)
 
 
-def _save(progress: LessonProgress, *, complete: bool) -> None:
+def _save(progress: LessonProgress, *, lesson: Lesson, complete: bool) -> None:
+    """Save the progress and move the enrolment's "continue" point. `lesson` is the one the
+    caller holds (with its module loaded), so that nothing is read again."""
     now = timezone.now()
     progress.updated_at = now
     newly_complete = complete and progress.completed_at is None
@@ -264,9 +266,9 @@ def _save(progress: LessonProgress, *, complete: bool) -> None:
         progress.completed_at = now
     progress.save()
     enrolment = Enrolment.objects.select_for_update().get(
-        user=progress.user, course_id=progress.lesson.module.course_id
+        user_id=progress.user_id, course_id=lesson.module.course_id
     )
-    enrolment.last_lesson = progress.lesson
+    enrolment.last_lesson = lesson
     enrolment.last_activity_at = now
     enrolment.save(update_fields=["last_lesson", "last_activity_at"])
     if newly_complete and enrolment.completed_at is None:
@@ -372,7 +374,7 @@ def progress_report(*, user: User, lesson: Lesson, event_id: uuid.UUID, data: di
             progress.watched = intervals_merge([*progress.watched, *watched], limit=limit)
             progress.watched_seconds = sum(end - start for start, end in progress.watched)
             complete = progress.watched_seconds >= VIDEO_SHARE * limit
-        _save(progress, complete=complete or progress.completed_at is not None)
+        _save(progress, lesson=lesson, complete=complete or progress.completed_at is not None)
     return Outcome(progress=progress, stored=True)
 
 
