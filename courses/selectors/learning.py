@@ -6,11 +6,21 @@ Each function makes a fixed number of queries whatever the size of the course.
 
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum
+from django.db.models.functions import Coalesce, Length
 from django.http import Http404
 
 from accounts.models import User
-from courses.models import Certificate, Course, Enrolment, H5PUserState, Lesson, LessonProgress, Module
+from courses.models import (
+    Certificate,
+    Course,
+    Enrolment,
+    H5PUserState,
+    Lesson,
+    LessonImage,
+    LessonProgress,
+    Module,
+)
 
 
 def course_catalogue(
@@ -64,6 +74,20 @@ class LessonRow:
     progress: LessonProgress | None
 
     @property
+    def content_bytes(self) -> int:
+        """What the lesson's own content weighs: its text and images, its video, or its
+        exercise (the page around it and the player are cached after the first lesson)."""
+        lesson = self.lesson
+        if lesson.kind == Lesson.Kind.VIDEO:
+            try:
+                return lesson.video.size if lesson.video else 0
+            except OSError:  # a file missing from storage weighs nothing, it does not crash
+                return 0
+        if lesson.kind == Lesson.Kind.H5P:
+            return int(getattr(lesson, "h5p_bytes", 0) or 0)
+        return int(getattr(lesson, "text_bytes", 0) or 0) + int(getattr(lesson, "image_bytes", 0) or 0)
+
+    @property
     def complete(self) -> bool:
         return self.progress is not None and self.progress.completed_at is not None
 
@@ -113,11 +137,36 @@ class Outline:
 def course_outline(*, course: Course, user: User | None) -> Outline:
     """The outline of `course` with `user`'s progress (none for visitors). Four queries."""
     # The outline needs a lesson's title and kind, not its body (up to 50,000 characters each).
-    outline_fields = ("pk", "module_id", "title", "position", "kind", "minutes", "pass_score", "h5p_id")
-    modules = list(
-        Module.objects.filter(course=course).prefetch_related(
-            Prefetch("lessons", queryset=Lesson.objects.only(*outline_fields).order_by("position", "pk"))
+    outline_fields = (
+        "pk",
+        "module_id",
+        "title",
+        "position",
+        "kind",
+        "minutes",
+        "pass_score",
+        "h5p_id",
+        "video",
+    )
+    lesson_list = (
+        Lesson.objects.only(*outline_fields)
+        .annotate(
+            text_bytes=Length("body"),
+            image_bytes=Coalesce(
+                Subquery(
+                    LessonImage.objects.filter(lesson=OuterRef("pk"))
+                    .values("lesson")
+                    .annotate(total=Sum("size_bytes"))
+                    .values("total")[:1]
+                ),
+                0,
+            ),
+            h5p_bytes=Coalesce("h5p__size_bytes", 0),
         )
+        .order_by("position", "pk")
+    )
+    modules = list(
+        Module.objects.filter(course=course).prefetch_related(Prefetch("lessons", queryset=lesson_list))
     )
     signed_in = user is not None and user.is_authenticated
     progress: dict[int, LessonProgress] = {}

@@ -189,3 +189,17 @@ def test_staff_who_take_no_course_get_no_learning_card(client_for):
     html = client_for(make_user(Role.COUNSELLOR)).get(reverse("frontend:dashboard")).content.decode()
     assert "Continue learning" not in html
     assert reverse("courses:catalogue") not in html
+
+
+def test_the_outline_shows_what_each_lesson_weighs():
+    from courses.models import LessonImage
+
+    course = make_course(modules=(("text", "h5p"),))
+    text, exercise = lessons_of(course)
+    text.body = "x" * 2000
+    text.save()
+    LessonImage.objects.create(lesson=text, image="courses/images/a.png", alt="A map", size_bytes=30_000)
+    LessonImage.objects.create(lesson=text, image="courses/images/b.png", alt="A bus", size_bytes=10_000)
+    rows = selectors.course_outline(course=course, user=None).lessons
+    assert rows[0].content_bytes == 42_000
+    assert rows[1].content_bytes == exercise.h5p.size_bytes
