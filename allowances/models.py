@@ -438,6 +438,9 @@ class LedgerTransaction(AppendOnly):
     reverses = models.OneToOneField(
         "self", on_delete=models.PROTECT, null=True, blank=True, related_name="reversed_by"
     )
+    # The period it belongs to (a period's closing is one transaction for all its entitlements),
+    # so that reports per period read the ledger itself.
+    period = models.ForeignKey(Period, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
     entitlement = models.ForeignKey(
         Entitlement, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )

@@ -28,6 +28,7 @@ from allowances.models import (
     LedgerEntry,
     LedgerTransaction,
     Payment,
+    Period,
     Programme,
 )
 from allowances.services.audit import audit_append
@@ -83,6 +84,7 @@ def ledger_post(
     legs: Sequence[Leg],
     idempotency_key: str,
     actor: User | None = None,
+    period: Period | None = None,
     entitlement: Entitlement | None = None,
     payment: Payment | None = None,
 ) -> LedgerTransaction:
@@ -99,6 +101,7 @@ def ledger_post(
                 memo=memo[:300],
                 idempotency_key=idempotency_key,
                 created_by=actor,
+                period=period or _period_of(entitlement, payment),
                 entitlement=entitlement,
                 payment=payment,
             )
@@ -124,6 +127,12 @@ def ledger_post(
             raise
         return _same_or_refuse(existing, legs)
     return posted
+
+
+def _period_of(entitlement: Entitlement | None, payment: Payment | None) -> Period | None:
+    if entitlement is None and payment is not None:
+        entitlement = payment.entitlement
+    return entitlement.period if entitlement is not None else None
 
 
 def _same_or_refuse(existing: LedgerTransaction, legs: Iterable[Leg]) -> LedgerTransaction:
@@ -161,6 +170,7 @@ def ledger_reverse(*, original: LedgerTransaction, memo: str, actor: User | None
                     idempotency_key=f"reversal:{original.pk}",
                     reverses=original,
                     created_by=actor,
+                    period=original.period,
                     entitlement=original.entitlement,
                     payment=original.payment,
                 )
