@@ -63,8 +63,10 @@ def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
     return error_response(request, exc.status_code, codes.get(exc.status_code, "error"), str(exc))
 
 
+from allowances.api import router as allowances_router  # noqa: E402
 from booking.api import router as booking_router  # noqa: E402
 from courses.api import router as courses_router  # noqa: E402
 
 api.add_router("/", booking_router)
 api.add_router("/", courses_router)
+api.add_router("/", allowances_router)
