@@ -155,3 +155,65 @@ def line_chart_svg(
         desc,
         mark_safe("".join(parts)),  # noqa: S308 - every part was escaped by format_html above
     )
+
+
+@dataclass(frozen=True)
+class Bar:
+    label: str
+    value: int
+    # What is written at the end of the bar (e.g. a formatted amount); the value when empty.
+    text: str = ""
+    colour: str = "#0b5a7a"
+
+
+BAR_ROW, BAR_LABEL_H, BAR_TOP = 34, 14, 6
+
+
+def bar_chart_svg(*, title: str, desc: str, bars: list[Bar], rtl: bool = False) -> SafeString:
+    """A horizontal bar chart, one labelled bar per row (label above its bar, the figure at its
+    end), sized for a phone like `line_chart_svg`. Right to left, bars grow from the right."""
+    uid = f"chart-{next(_ids)}"
+    height = BAR_TOP + BAR_ROW * max(len(bars), 1)
+    top = max((bar.value for bar in bars), default=0) or 1
+    # Room at the far end for the figure written after the longest bar.
+    plot_w = WIDTH - 2 * END - 90
+    start = WIDTH - END if rtl else END
+    parts: list[str] = []
+    for k, bar in enumerate(bars):
+        y = BAR_TOP + k * BAR_ROW
+        w = round(plot_w * max(bar.value, 0) / top, 1)
+        x = start - w if rtl else start
+        end_x = start - w - 6 if rtl else start + w + 6
+        parts.append(
+            format_html(
+                '<text x="{}" y="{}" text-anchor="{}" font-size="12" fill="#222">{}</text>'
+                '<rect x="{}" y="{}" width="{}" height="12" rx="2" fill="{}"/>'
+                '<text x="{}" y="{}" text-anchor="{}" font-size="12" fill="#222">{}</text>',
+                start,
+                y + 10,
+                "end" if rtl else "start",
+                bar.label,
+                x,
+                y + BAR_LABEL_H,
+                w,
+                bar.colour,
+                end_x,
+                y + BAR_LABEL_H + 10,
+                "end" if rtl else "start",
+                bar.text or bar.value,
+            )
+        )
+    return format_html(
+        '<svg class="chart" viewBox="0 0 {} {}" role="img" aria-labelledby="{}-title {}-desc"'
+        ' direction="ltr" font-family="system-ui, sans-serif" xmlns="http://www.w3.org/2000/svg">'
+        '<title id="{}-title">{}</title><desc id="{}-desc">{}</desc>{}</svg>',
+        WIDTH,
+        height,
+        uid,
+        uid,
+        uid,
+        title,
+        uid,
+        desc,
+        mark_safe("".join(parts)),  # noqa: S308 - every part was escaped by format_html above
+    )
