@@ -281,6 +281,45 @@ POLICY: dict[str, Rule] = {
             ("lesson_image_remove", POST_ONLY, {"lesson_id": "999999", "image_id": "999999"}),
         )
     },
+    # Allowance payments: coordinators of the programme's organisation; a batch or payment of
+    # another organisation (or none) does not exist for them; changes are form posts.
+    "allowances:batches": Rule(only(Role.COORDINATOR)),
+    **{
+        f"allowances:{name}": Rule(
+            {**only(Role.COORDINATOR), Role.COORDINATOR: outcome_}, {"batch_id": "999999"}
+        )
+        for name, outcome_ in (
+            ("batch", NOT_FOUND),
+            ("batch_submit", POST_ONLY),
+            ("batch_approve", POST_ONLY),
+            ("batch_reject", POST_ONLY),
+            ("batch_send", POST_ONLY),
+            ("batch_export", NOT_FOUND),
+            ("batch_results", NOT_FOUND),
+        )
+    },
+    "allowances:payment_reissue": Rule(
+        {**only(Role.COORDINATOR), Role.COORDINATOR: POST_ONLY}, {"payment_id": "999999"}
+    ),
+    # Providers' signed callbacks: no session; posts only.
+    "api:allowances_callback": Rule(everyone(POST_ONLY), {"provider": "simulated"}),
+    # Allowance programmes: coordinators, for their own organisation; another organisation's
+    # programme (or period) does not exist for them.
+    "allowances:programme_list": Rule(only(Role.COORDINATOR)),
+    "allowances:programme_new": Rule(only(Role.COORDINATOR)),
+    **{
+        f"allowances:{name}": Rule(
+            {**only(Role.COORDINATOR), Role.COORDINATOR: NOT_FOUND},
+            {"programme_id": "999999", **({"period_id": "999999"} if "period" in name else {})},
+        )
+        for name in (
+            "programme",
+            "programme_edit",
+            "programme_rules",
+            "programme_period",
+            "programme_period_close",
+        )
+    },
     # The JSON API: the schema is public; everything else needs a session (401 without).
     "api:openapi-json": Rule(everyone(OK)),
     "api:openapi-view": Rule(everyone(OK)),
@@ -317,6 +356,21 @@ POLICY: dict[str, Rule] = {
     "mfa_view_recovery_codes": Rule(signed_in(NOT_FOUND)),  # none generated in these tests
     "mfa_generate_recovery_codes": Rule(signed_in(AWAY)),
     "mfa_download_recovery_codes": Rule(signed_in(NOT_FOUND)),
+    # Allowances, people: the questionnaire and "My allowance" are the signed-in person's own;
+    # an unknown (or closed) programme does not exist; leaving is a form post.
+    "allowances:assessment": Rule(signed_in()),
+    "allowances:mine": Rule(signed_in()),
+    "allowances:join": Rule(signed_in(NOT_FOUND), {"programme_id": "999999"}),
+    "allowances:leave": Rule(signed_in(POST_ONLY), {"programme_id": "999999"}),
+    # Allowances, reports: coordinators, about their own organisation's programmes only.
+    "allowances:report_list": Rule(only(Role.COORDINATOR)),
+    "allowances:assessment_report": Rule(only(Role.COORDINATOR)),
+    "allowances:report": Rule(
+        {**only(Role.COORDINATOR), Role.COORDINATOR: NOT_FOUND}, {"programme_id": "999999"}
+    ),
+    "allowances:report_export": Rule(
+        {**only(Role.COORDINATOR), Role.COORDINATOR: NOT_FOUND}, {"programme_id": "999999"}
+    ),
 }
 
 

@@ -193,6 +193,8 @@ CELERY_BEAT_SCHEDULE = {
     "counselling-new-messages": {"task": "counselling.tasks.new_messages_notify", "schedule": 60},
     # Calls that rang out, or whose people all lost their connection without a goodbye.
     "counselling-calls-expire": {"task": "counselling.tasks.calls_expire", "schedule": 60},
+    # Allowances: close every programme period that has ended (safe to run twice).
+    "allowances-close-periods": {"task": "allowances.tasks.periods_close", "schedule": 60 * 60},
     "accounts-clear-expired-sessions": {
         "task": "accounts.tasks.sessions_clear_expired",
         "schedule": 60 * 60,
@@ -282,6 +284,11 @@ SESSION_COOKIE_AGE = 60 * 60 * 24 * 30
 FIELD_ENCRYPTION_KEYS = env.list("FIELD_ENCRYPTION_KEYS", default=[])
 # Published with the code: the default of local settings (demo, tests); production refuses it.
 DEMO_FIELD_ENCRYPTION_KEY = "bG9jYWwtZGVtby1rZXktMzItYnl0ZXMtbG9uZyEhISE="
+
+# --- Allowance payment providers -------------------------------------------------------------
+# Per provider, the secret with which it signs its callbacks (provider=secret,...); a provider
+# without one cannot post callbacks (404).
+ALLOWANCE_CALLBACK_SECRETS = env.dict("ALLOWANCE_CALLBACK_SECRETS", default={})
 
 # --- Internationalisation -----------------------------------------------------------------
 LANGUAGE_CODE = "en"
