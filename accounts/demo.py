@@ -82,6 +82,18 @@ USERS = [
         "languages": ["el", "en"],
     },
     {
+        # A second coordinator of the Lagos organisation: allowance batches need someone other
+        # than the person who prepared them to approve them (maker-checker, allowances/demo.py).
+        "email": "coordinator3@demo.test",
+        "display_name": "Ngozi Adeyemi",
+        "roles": [Role.COORDINATOR],
+        "organisation": "Demo Partner Lagos",
+        "country_of_origin": "NG",
+        "country_of_residence": "NG",
+        "time_zone": "Africa/Lagos",
+        "languages": ["en", "yo"],
+    },
+    {
         "email": "coordinator2@demo.test",
         "display_name": "Zahra Karimi",
         "roles": [Role.COORDINATOR],

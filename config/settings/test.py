@@ -1,5 +1,8 @@
 """pytest: the local defaults, made fast and deterministic."""
 
+import tempfile
+from pathlib import Path
+
 from .local import *  # noqa: F403
 from .local import env
 
@@ -20,3 +23,7 @@ DATABASES = {
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["OPTIONS"] = dict(SQLITE_OPTIONS)
+# Uploads and unpacked H5P packages of a test run go to a folder of its own, never into var/.
+_TEST_FILES = Path(tempfile.mkdtemp(prefix="passage-test-files-"))
+MEDIA_ROOT = _TEST_FILES / "media"
+H5P_ROOT = _TEST_FILES / "h5p"

@@ -142,13 +142,18 @@ def test_seed_demo_creates_the_demo_users_once(capsys):
     call_command("seed_demo")
 
     emails = set(User.objects.values_list("email", flat=True))
-    assert emails == {
+    # Besides the accounts people sign in with, the demo courses have learners (no password)
+    # so that progress tables and charts have something to show.
+    learners = {f"learner{n:02d}@demo.test" for n in range(1, 13)}
+    assert learners <= emails
+    assert emails - learners == {
         "migrant@demo.test",
         "migrant2@demo.test",
         "counsellor@demo.test",
         "counsellor2@demo.test",
         "coordinator@demo.test",
         "coordinator2@demo.test",
+        "coordinator3@demo.test",
         "interpreter@demo.test",
         "author@demo.test",
         "admin@demo.test",

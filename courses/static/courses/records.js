@@ -418,9 +418,9 @@
   var STATUS_DELAY = 1500;
   var statusTimer = null;
   window.addEventListener("passage-records", function (event) {
-    var pending = event.detail.pending;
+    var count = event.detail.pending;
     clearTimeout(statusTimer);
-    if (!pending) {
+    if (!count) {
       showStatus(0);
       return;
     }
