@@ -14,46 +14,16 @@ was paid once.
 Money is never a float: `*_minor` fields are integers in the currency's minor unit (ISO 4217).
 """
 
-from typing import Any, NoReturn
-
 from django.conf import settings
 from django.core.validators import MinValueValidator, RegexValidator
-from django.db import IntegrityError, models
+from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from config.append_only import AppendOnly
+
 CURRENCY = RegexValidator(r"^[A-Z]{3}$", _("Use a three-letter ISO 4217 code, such as EUR or AFN."))
-
-
-class AppendOnlyError(IntegrityError):
-    """Someone tried to change or remove a row of an append-only table."""
-
-
-class AppendOnlyQuerySet(models.QuerySet[Any]):
-    def update(self, *args: Any, **kwargs: Any) -> NoReturn:
-        raise AppendOnlyError(f"{self.model._meta.db_table} is append-only: its rows are never changed.")
-
-    def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
-        raise AppendOnlyError(f"{self.model._meta.db_table} is append-only: its rows are never deleted.")
-
-
-class AppendOnly(models.Model):
-    """Rows are written once. PostgreSQL refuses UPDATE and DELETE with a trigger too
-    (migration 0001), so not even a client other than Django can change them."""
-
-    objects = AppendOnlyQuerySet.as_manager()
-
-    class Meta:
-        abstract = True
-
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        if not self._state.adding:
-            raise AppendOnlyError(f"{self._meta.db_table} is append-only: its rows are never changed.")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
-        raise AppendOnlyError(f"{self._meta.db_table} is append-only: its rows are never deleted.")
 
 
 # --- Digital-needs assessment ---------------------------------------------------------------

@@ -1,12 +1,13 @@
 import uuid
 from datetime import timedelta
-from typing import Any, NoReturn
 
 from django.conf import settings
-from django.db import IntegrityError, models
+from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from config.append_only import AppendOnly
 
 
 class Conversation(models.Model):
@@ -185,23 +186,7 @@ class CaseNote(models.Model):
         return f"counselling.casenote.body:{self.ref}:{self.client_id}"
 
 
-class AppendOnlyError(IntegrityError):
-    """Someone tried to change or remove a row of an append-only table."""
-
-
-class _AppendOnlyQuerySet(models.QuerySet["CaseNoteAccess"]):
-    # Bulk changes bypass Model.save and Model.delete: refuse them here too.
-    def update(self, *args: Any, **kwargs: Any) -> NoReturn:
-        raise AppendOnlyError("The case note access log is append-only: its rows are never changed.")
-
-    def bulk_update(self, *args: Any, **kwargs: Any) -> NoReturn:
-        raise AppendOnlyError("The case note access log is append-only: its rows are never changed.")
-
-    def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
-        raise AppendOnlyError("The case note access log is append-only: its rows are never deleted.")
-
-
-class CaseNoteAccess(models.Model):
+class CaseNoteAccess(AppendOnly):
     """Who listed, opened, wrote or changed a case note, and when; coordinators review it.
 
     Append-only. In Python: saving an existing row, deleting one, and queryset updates and
@@ -221,8 +206,6 @@ class CaseNoteAccess(models.Model):
     action = models.CharField(max_length=8, choices=Action.choices)
     at = models.DateTimeField(default=timezone.now)
 
-    objects = _AppendOnlyQuerySet.as_manager()
-
     class Meta:
         ordering = ["-at", "-pk"]
         indexes = [models.Index(fields=["client", "at"], name="casenoteaccess_client_at")]
@@ -235,16 +218,6 @@ class CaseNoteAccess(models.Model):
 
     def __str__(self) -> str:
         return f"{self.reader_id} {self.action} note {self.note_id} at {self.at:%Y-%m-%d %H:%M}"
-
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        if not self._state.adding:
-            raise AppendOnlyError("The case note access log is append-only: its rows are never changed.")
-        # Always an INSERT: a new object given the id of an existing row must not overwrite it.
-        kwargs["force_insert"] = True
-        super().save(*args, **kwargs)
-
-    def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
-        raise AppendOnlyError("The case note access log is append-only: its rows are never deleted.")
 
 
 class MessageReport(models.Model):

@@ -7,8 +7,9 @@ from django.core.management import CommandError, call_command
 from django.db import IntegrityError, connection, transaction
 
 from accounts.models import Role
-from allowances.models import AppendOnlyError, AuditEvent
+from allowances.models import AuditEvent
 from allowances.services.audit import GENESIS, audit_append, audit_verify
+from config.append_only import AppendOnlyError
 from tests.factories import make_user
 
 pytestmark = pytest.mark.django_db

@@ -7,7 +7,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from accounts.models import Organisation, Role
-from allowances.models import AppendOnlyError, LedgerAccount, LedgerEntry, LedgerTransaction, Programme
+from allowances.models import LedgerAccount, LedgerEntry, LedgerTransaction, Programme
 from allowances.services.ledger import (
     Leg,
     account_balance,
@@ -16,6 +16,7 @@ from allowances.services.ledger import (
     ledger_post,
     ledger_reverse,
 )
+from config.append_only import AppendOnlyError
 from tests.factories import make_user
 
 pytestmark = pytest.mark.django_db

@@ -15,8 +15,9 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from accounts.models import Role
+from config.append_only import AppendOnlyError
 from counselling import crypto, selectors, services
-from counselling.models import AppendOnlyError, CaseNote, CaseNoteAccess
+from counselling.models import CaseNote, CaseNoteAccess
 from counselling.services import NOTE_MAX_CHARS, case_note_create, case_note_update, case_notes_open
 from tests.factories import OrganisationFactory, make_user
 
