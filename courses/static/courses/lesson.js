@@ -35,9 +35,8 @@
   const config = JSON.parse(configNode.textContent);
   let complete = Boolean(config.complete);
 
-  const uuid = () => (crypto.randomUUID ? crypto.randomUUID()
-    : "10000000-1000-4000-8000-100000000000".replace(/[018]/g, (c) =>
-      (c ^ (crypto.getRandomValues(new Uint8Array(1))[0] & (15 >> (c / 4)))).toString(16)));
+  // Ids for reports and statements come from the outbox, which also keys its queue by them.
+  const uuid = () => window.passageRecords.newId();
 
   function send(url, method, body, key) {
     if (!window.passageRecords) return Promise.resolve({ queued: true });
