@@ -437,26 +437,49 @@ class ExportRow:
 UNLINKED = "unlinked"
 
 
-def export_rows(*, programme: Programme, period: Period | None = None) -> Iterator[ExportRow]:
-    """One row per entitlement, amounts from the ledger; a last row holds any ledger amount not
-    linked to an entitlement, so that the rows always add up to the report's totals."""
+def _amounts_per_entitlement(*, programme: Programme, period: Period | None) -> dict[int | None, Amounts]:
+    """Ledger amounts per entitlement. A payment's transactions name their entitlement; a
+    period's closing is one transaction for all its entitlements, so its leg on a beneficiary's
+    payable account belongs to that beneficiary's entitlement in the period (there is at most one).
+    The entitled amount is read from those payable legs rather than from the shared expense leg,
+    which the transaction balances against them. Anything that matches no entitlement is kept
+    under `None`."""
+    by_person = {
+        (row["period_id"], row["beneficiary_id"]): row["pk"]
+        for row in _entitlements(programme=programme, period=period)
+        .values("pk", "period_id", "beneficiary_id")
+        .order_by()
+        .iterator(chunk_size=2000)
+    }
     per_entitlement: dict[int | None, Amounts] = defaultdict(Amounts)
     rows = (
         _ledger_entries(programme=programme, period=period)
         .annotate(
-            entitlement_key=Coalesce("transaction__entitlement_id", "transaction__payment__entitlement_id")
+            entitlement_key=Coalesce("transaction__entitlement_id", "transaction__payment__entitlement_id"),
+            period_key=Coalesce("transaction__period_id", "transaction__reverses__period_id"),
         )
-        .values("entitlement_key", "account__kind", "effective")
+        .values("entitlement_key", "period_key", "account__beneficiary_id", "account__kind", "effective")
         .annotate(total=Sum("amount_minor"))
         .order_by()
     )
     for row in rows:
-        _add_ledger(
-            per_entitlement[row["entitlement_key"]],
-            row["account__kind"],
-            row["effective"],
-            int(row["total"] or 0),
-        )
+        kind, effective, total = row["account__kind"], row["effective"], int(row["total"] or 0)
+        key = row["entitlement_key"]
+        if key is None and row["account__beneficiary_id"] is not None:
+            key = by_person.get((row["period_key"], row["account__beneficiary_id"]))
+        if kind == LedgerAccount.Kind.ENTITLEMENTS:
+            continue  # the closing's expense leg: its payable legs carry the same amount, per person
+        amounts = per_entitlement[key]
+        if kind == LedgerAccount.Kind.PAYABLE and effective == LedgerTransaction.Kind.ENTITLEMENT:
+            amounts.entitled -= total
+        _add_ledger(amounts, kind, effective, total)
+    return per_entitlement
+
+
+def export_rows(*, programme: Programme, period: Period | None = None) -> Iterator[ExportRow]:
+    """One row per entitlement, amounts from the ledger; a last row holds any ledger amount not
+    linked to an entitlement, so that the rows always add up to the report's totals."""
+    per_entitlement = _amounts_per_entitlement(programme=programme, period=period)
     payments: dict[int, dict[str, Any]] = defaultdict(lambda: {"failed": 0, "reissued": 0, "last": None})
     for pay in (
         _payments(programme=programme, period=period)
