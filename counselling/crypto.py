@@ -1,4 +1,5 @@
-"""Encryption of confidential text at rest (case notes): AES-256-GCM with the keys of
+"""Encryption of confidential text at rest (case notes, contacts left on requests and feedback,
+payout contacts): AES-256-GCM with the keys of
 `FIELD_ENCRYPTION_KEYS`, kept apart from `SECRET_KEY`.
 
 Stored form, one line of ASCII: ``v1:<key id>:<URL-safe base64 of nonce || ciphertext || tag>``
@@ -14,8 +15,9 @@ Stored form, one line of ASCII: ``v1:<key id>:<URL-safe base64 of nonce || ciphe
   fails its tag instead of showing there.
 
 Keys: the first key encrypts, every key decrypts, so rotation is: put a new key first, keep the
-old ones, run ``manage.py rotate_field_keys``, then drop the old keys. Local and test settings
-have a fixed demo key (config/settings/local.py); production refuses to start without keys
+old ones, run ``manage.py rotate_field_keys`` (it re-seals every column registered in
+`SEALED_FIELDS`), then drop the old keys. Local and test settings have a fixed demo key
+(config/settings/local.py); production refuses to start without keys
 (config/settings/production.py); with none at all, this module refuses to work instead of
 storing text in the clear.
 
@@ -29,8 +31,10 @@ import base64
 import binascii
 import hashlib
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -159,3 +163,32 @@ def reencrypt(token: str, *, context: str) -> str:
         return token
     plaintext = decrypt(token, context=context)
     return encrypt(plaintext, context=context)
+
+
+# --- Every sealed column, for rotation ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SealedField:
+    """A column that holds `encrypt` output, so that `rotate_field_keys` re-seals it.
+
+    `context` gives a row's encryption context from the `columns` it reads; `resealed`, when
+    given, is told the plaintext of each re-sealed row and returns further columns to save with
+    it (a keyed fingerprint derived from the first key, say). A column holding "" (nothing
+    sealed) is left alone."""
+
+    label: str  # plural, lower case: "case notes"
+    model: str  # "app_label.ModelName"
+    field: str
+    columns: tuple[str, ...]
+    context: Callable[[Any], str]
+    resealed: Callable[[Any, str], dict[str, Any]] | None = None
+
+
+SEALED_FIELDS: list[SealedField] = []
+
+
+def sealed_field_register(field: SealedField) -> None:
+    """Called from an app's `ready()`; registering the same column twice keeps one."""
+    if not any((f.model, f.field) == (field.model, field.field) for f in SEALED_FIELDS):
+        SEALED_FIELDS.append(field)

@@ -7,8 +7,9 @@ from the first field-encryption key with a label of its own: two people with the
 are found with an index lookup, nobody with the database alone can test a guessed number, and
 SECRET_KEY (which signs cookies, and may be rotated for other reasons) plays no part.
 
-Rotating FIELD_ENCRYPTION_KEYS changes the fingerprint key too: after `rotate_field_keys`,
-saving each contact again (`payout_contact_set`) refreshes the fingerprints.
+Rotating FIELD_ENCRYPTION_KEYS changes the fingerprint key too: `rotate_field_keys` re-seals
+each contact and refreshes its fingerprint (registered in allowances/apps.py). Until it has run,
+a contact sealed with the old key is not matched with one sealed with the new key.
 """
 
 import base64
@@ -89,7 +90,7 @@ def contact_fingerprint(normalised: str) -> str:
     return hmac.new(_fingerprint_key(), normalised.encode(), hashlib.sha256).hexdigest()
 
 
-def _context(user_id: int) -> str:
+def contact_context(user_id: int) -> str:
     # Names the row (one contact per user) and the field.
     return f"allowances.payoutcontact:{user_id}:value"
 
@@ -104,7 +105,7 @@ def payout_contact_set(*, user: User, method: str, value: str, actor: User | Non
             defaults={"method": method, "value_sealed": "", "fingerprint": ""},
         )
         contact.method = method
-        contact.value_sealed = crypto.encrypt(normalised, context=_context(user.pk))
+        contact.value_sealed = crypto.encrypt(normalised, context=contact_context(user.pk))
         contact.fingerprint = contact_fingerprint(normalised)
         contact.updated_at = timezone.now()
         contact.save()
@@ -115,7 +116,7 @@ def payout_contact_set(*, user: User, method: str, value: str, actor: User | Non
 
 def payout_contact_value(contact: PayoutContact) -> str:
     """The clear contact; only the payout file (what the operator needs) calls this."""
-    return crypto.decrypt(contact.value_sealed, context=_context(contact.user_id))
+    return crypto.decrypt(contact.value_sealed, context=contact_context(contact.user_id))
 
 
 def duplicate_contacts(*, batch: Batch) -> dict[int, list[int]]:
