@@ -54,10 +54,11 @@ def _labels() -> dict[str, dict[str, str]]:
     return {
         "sex": {**dict(Sex.choices), **other},
         "age_band": {
+            # Ranges of digits read the same in every language of the interface.
             "under_18": _("Under 18"),
-            "18_24": _("18\u201324"),
-            "25_34": _("25\u201334"),
-            "35_49": _("35\u201349"),
+            "18_24": "18\u201324",
+            "25_34": "25\u201334",
+            "35_49": "35\u201349",
             "50_plus": _("50 and over"),
             **other,
         },

@@ -300,6 +300,18 @@ def test_the_list_shows_only_the_coordinators_own_programmes(coordinator, client
     assert "Ours" in page and "Theirs" not in page
 
 
+def test_a_coordinator_reaches_every_allowance_page_from_the_team_pages(coordinator, client_for):
+    client = client_for(coordinator)
+    team = client.get(reverse("booking:org_appointments")).content.decode()
+    assert f'href="{reverse("allowances:programme_list")}"' in team
+    wanted = ["programme_list", "batches", "report_list", "assessment_report"]
+    for name in wanted:
+        page = client.get(reverse(f"allowances:{name}")).content.decode()
+        for other in wanted:
+            assert f'href="{reverse(f"allowances:{other}")}"' in page, (name, other)
+        assert f'href="{reverse(f"allowances:{name}")}" aria-current="page"' in page
+
+
 def test_another_organisations_programme_does_not_exist_for_a_coordinator(coordinator, client_for):
     theirs = make_programme()
     client = client_for(coordinator)
