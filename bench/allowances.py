@@ -32,8 +32,6 @@ Exit status 1 if a figure is over budget or a check fails.
 import csv
 import io
 import os
-import socket
-import subprocess
 import sys
 import tempfile
 import time
@@ -49,9 +47,9 @@ sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__)
 if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
 
-PG_HOST, PG_PORT = "127.0.0.1", 5432
-PG_ADMIN_URL = f"postgres://postgres@{PG_HOST}:{PG_PORT}/postgres"
-PG_DB = "passage_bench_allowances"  # its own database: other benchmarks and tests use theirs
+from bench import _postgres as postgres  # noqa: E402
+
+PG_DB = "passage_bench_allowances"
 
 PEOPLE = 10_000  # beneficiaries who took part in the month
 IDLE = 500  # joined, did nothing in the month: counted, never entitled
@@ -71,23 +69,11 @@ CSV_BUDGET_S = 5.0
 BATCH = 2_000
 
 
-def pg_reachable() -> bool:
-    try:
-        socket.create_connection((PG_HOST, PG_PORT), timeout=1).close()
-    except OSError:
-        return False
-    return True
-
-
-def psql(sql: str) -> None:
-    subprocess.run(["psql", PG_ADMIN_URL, "-qc", sql], check=True, capture_output=True)
-
-
-def setup_django(var_dir: str) -> None:
+def setup_django(var_dir: str, database_url: str) -> None:
     os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings.local"
     os.environ["DEBUG"] = "False"
     os.environ["PASSAGE_VAR_DIR"] = var_dir
-    os.environ["DATABASE_URL"] = f"postgres://postgres@{PG_HOST}:{PG_PORT}/{PG_DB}"
+    os.environ["DATABASE_URL"] = database_url
     os.environ.pop("REDIS_URL", None)
     import django
 
@@ -375,25 +361,21 @@ def minor(rows: list[dict[str, str]], column: str) -> int:
 
 
 def main() -> int:
-    if not pg_reachable():
-        print(f"allowances: PostgreSQL is not reachable on {PG_HOST}:{PG_PORT}; not measured", flush=True)
+    if not postgres.reachable():
+        print(f"allowances: PostgreSQL is not reachable on {postgres.WHERE}; not measured", flush=True)
         return 0
-    psql(f"DROP DATABASE IF EXISTS {PG_DB} WITH (FORCE)")
-    psql(f"CREATE DATABASE {PG_DB}")
-    try:
-        with tempfile.TemporaryDirectory(prefix="passage-bench-") as var_dir:
-            setup_django(var_dir)
-            return measure()
-    finally:
+    with postgres.fresh_database(PG_DB) as database_url:
         try:
-            from django.db import connections
+            with tempfile.TemporaryDirectory(prefix="passage-bench-") as var_dir:
+                setup_django(var_dir, database_url)
+                return measure()
+        finally:
+            try:
+                from django.db import connections
 
-            connections.close_all()
-        except Exception:  # noqa: BLE001, S110 - Django may not have started; the drop still runs
-            pass
-        subprocess.run(
-            ["psql", PG_ADMIN_URL, "-qc", f"DROP DATABASE IF EXISTS {PG_DB} WITH (FORCE)"], check=False
-        )
+                connections.close_all()
+            except Exception:  # noqa: BLE001, S110 - Django may not have started; the drop still runs
+                pass
 
 
 def measure() -> int:

@@ -11,7 +11,6 @@
 """
 
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -25,19 +24,13 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 # This file's folder must not shadow the `booking` app of the same name.
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
 sys.path.insert(0, str(REPO_ROOT))
+
+from bench import _postgres as postgres  # noqa: E402
+
 SLOT_BUDGET_MS = 20.0
 DIRECTORY_BUDGET_MS = 50.0
 DIRECTORY_COUNSELLORS = 500
-PG_URL = "postgres://postgres@127.0.0.1:5432/postgres"
 PG_BENCH_DB = "passage_bench"
-
-
-def pg_reachable() -> bool:
-    try:
-        socket.create_connection(("127.0.0.1", 5432), timeout=1).close()
-    except OSError:
-        return False
-    return True
 
 
 def setup_django(database_url: str, var_dir: str) -> None:
@@ -280,19 +273,12 @@ def main() -> int:
         setup_django(f"sqlite:///{var_dir}/bench.sqlite3", var_dir)
         ok = bench_slots()
         ok &= bench_directory()
-    if pg_reachable() and "--no-pg" not in sys.argv:
-        subprocess.run(["psql", PG_URL, "-qc", f"DROP DATABASE IF EXISTS {PG_BENCH_DB}"], check=False)
-        subprocess.run(["psql", PG_URL, "-qc", f"CREATE DATABASE {PG_BENCH_DB}"], check=True)
-        try:
-            result = subprocess.run(
-                [sys.executable, __file__, "--throughput", PG_URL.rsplit("/", 1)[0] + f"/{PG_BENCH_DB}"],
-                check=False,
-            )
+    if postgres.reachable() and "--no-pg" not in sys.argv:
+        with postgres.fresh_database(PG_BENCH_DB) as database_url:
+            result = subprocess.run([sys.executable, __file__, "--throughput", database_url], check=False)
             ok &= result.returncode == 0
-        finally:
-            subprocess.run(["psql", PG_URL, "-qc", f"DROP DATABASE IF EXISTS {PG_BENCH_DB}"], check=False)
     else:
-        print("booking throughput: PostgreSQL is not reachable on 127.0.0.1:5432; not measured")
+        print(f"booking throughput: PostgreSQL is not reachable on {postgres.WHERE}; not measured")
     return 0 if ok else 1
 
 

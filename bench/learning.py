@@ -36,10 +36,10 @@ Exit status 1 if a figure is over budget or a check fails.
 """
 
 import argparse
+import contextlib
 import http.client
 import json
 import re
-import socket
 import statistics
 import subprocess
 import sys
@@ -61,6 +61,7 @@ if str(REPO_ROOT) not in sys.path:
 
 from playwright.sync_api import Browser, Page, sync_playwright  # noqa: E402
 
+from bench import _postgres as postgres  # noqa: E402
 from bench.page_weight import (  # noqa: E402
     Recorder,
     Transfer,
@@ -77,9 +78,7 @@ LEARNER = "migrant@demo.test"
 BUDGETS = {"first": 100_000, "repeat": 20_000}
 PLAYER_TIMEOUT_MS = 30_000
 
-PG_HOST, PG_PORT = "127.0.0.1", 5432
-PG_ADMIN_URL = f"postgres://postgres@{PG_HOST}:{PG_PORT}/postgres"
-PG_DB = "passage_bench_learning"  # its own database: other benchmarks and tests use theirs
+PG_DB = "passage_bench_learning"
 LEARNERS = 50
 STATEMENTS = 30  # per learner, besides replays
 REPLAY_EVERY = 10  # 10% identical replays
@@ -515,18 +514,6 @@ def run_clients(
     return run
 
 
-def pg_reachable() -> bool:
-    try:
-        socket.create_connection((PG_HOST, PG_PORT), timeout=1).close()
-    except OSError:
-        return False
-    return True
-
-
-def psql(sql: str) -> None:
-    subprocess.run(["psql", PG_ADMIN_URL, "-qc", sql], check=True, capture_output=True)
-
-
 class ConnectionPeak:
     """The most PostgreSQL connections to the bench database seen while the block runs."""
 
@@ -538,9 +525,9 @@ class ConnectionPeak:
     def _poll(self) -> None:
         sql = f"SELECT count(*) FROM pg_stat_activity WHERE datname = '{PG_DB}'"  # noqa: S608 - a constant
         while not self._stop.wait(0.25):
-            result = subprocess.run(["psql", PG_ADMIN_URL, "-Atc", sql], capture_output=True, text=True)
-            if result.stdout.strip().isdigit():
-                self.peak = max(self.peak, int(result.stdout.strip()))
+            seen = postgres.psql(sql, check=False).stdout.strip()
+            if seen.isdigit():
+                self.peak = max(self.peak, int(seen))
 
     def __enter__(self) -> "ConnectionPeak":
         self._thread.start()
@@ -686,28 +673,23 @@ def main() -> int:
     parser.add_argument("--verbose", "-v", action="store_true", help="list every request of each visit")
     args = parser.parse_args()
 
-    postgres = pg_reachable()
-    extra: dict[str, str] = {}
-    if postgres:
-        psql(f"DROP DATABASE IF EXISTS {PG_DB}")
-        psql(f"CREATE DATABASE {PG_DB}")
-        extra = {"DATABASE_URL": f"postgres://postgres@{PG_HOST}:{PG_PORT}/{PG_DB}"}
+    on_postgres = postgres.reachable()
     ok = True
-    try:
-        with running_server(extra_env=extra) as server:
-            ok &= measure_weights(server, args.verbose)
-            if postgres:
-                ok &= measure_ingestion(server)
-            else:
-                print(
-                    f"learning xapi ingestion: PostgreSQL is not reachable on {PG_HOST}:{PG_PORT}; "
-                    "not measured",
-                    flush=True,
-                )
-    finally:
-        if postgres:
-            # The server has stopped; its connections are closed.
-            subprocess.run(["psql", PG_ADMIN_URL, "-qc", f"DROP DATABASE IF EXISTS {PG_DB}"], check=False)
+    with contextlib.ExitStack() as stack:
+        extra: dict[str, str] = {}
+        if on_postgres:
+            # Entered first, left last: the server has stopped, and closed its connections,
+            # before the database is dropped.
+            extra = {"DATABASE_URL": stack.enter_context(postgres.fresh_database(PG_DB))}
+        server = stack.enter_context(running_server(extra_env=extra))
+        ok &= measure_weights(server, args.verbose)
+        if on_postgres:
+            ok &= measure_ingestion(server)
+        else:
+            print(
+                f"learning xapi ingestion: PostgreSQL is not reachable on {postgres.WHERE}; not measured",
+                flush=True,
+            )
     print(f"learning: {'all within budget' if ok else 'OVER BUDGET or FAILED'}", flush=True)
     return 0 if ok else 1
 
