@@ -19,6 +19,7 @@ again in a later month finds the same, closed month and changes nothing.
 import uuid
 from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.db import transaction
@@ -125,45 +126,43 @@ def _people(amina: User) -> list[tuple[int, User]]:
     return found
 
 
+def _profile(n: int) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(consent, questionnaire answers) of demo person n: Amina's own, then a spread over the
+    learners (most allow counting, two do not, so the report shows "not shared" too)."""
+    if n == 0:
+        consent = {"sex": Sex.FEMALE, "birth_year": 1994, "share_demographics": True}
+        answers = {
+            "devices": ["smartphone"],
+            "connection": "mobile_data",
+            "monthly_data_cost_minor": 1500,
+            "needs_tech_support": False,
+            "needs_connectivity_support": True,
+        }
+        return consent, answers
+    consent = {
+        "sex": Sex.FEMALE if n % 2 else Sex.MALE,
+        "birth_year": 1980 + 2 * n,
+        "share_demographics": n % 6 != 0,
+    }
+    answers = {
+        "devices": ["smartphone", "computer"] if n % 4 == 0 else ["smartphone"],
+        "connection": "public_wifi" if n % 3 == 0 else "mobile_data",
+        "monthly_data_cost_minor": 800 + 100 * n,
+        "needs_tech_support": n % 2 == 0,
+        "needs_connectivity_support": n % 5 != 0,
+    }
+    return consent, answers
+
+
 def _join(person: User, programme: Programme, *, n: int, month_start: date) -> None:
     """Consent, the questionnaire and a payout contact, each once, through the services."""
+    consent_fields, answers = _profile(n)
     if not Consent.objects.filter(user=person, programme=programme).exists():
-        if n == 0:
-            consent = consent_give(
-                user=person, programme=programme, sex=Sex.FEMALE, birth_year=1994, share_demographics=True
-            )
-        else:
-            consent = consent_give(
-                user=person,
-                programme=programme,
-                sex=Sex.FEMALE if n % 2 else Sex.MALE,
-                birth_year=1980 + 2 * n,
-                # Most allow counting; two do not, so the report shows "not shared" too.
-                share_demographics=n % 6 != 0,
-            )
+        consent = consent_give(user=person, programme=programme, **consent_fields)
         # DEMO HISTORY: they joined on the first day of the demo month.
         Consent.objects.filter(pk=consent.pk).update(given_at=_noon(month_start))
     if not Assessment.objects.filter(user=person).exists():
-        if n == 0:
-            assessment_record(
-                user=person,
-                devices=["smartphone"],
-                connection="mobile_data",
-                monthly_data_cost_minor=1500,
-                currency="EUR",
-                needs_tech_support=False,
-                needs_connectivity_support=True,
-            )
-        else:
-            assessment_record(
-                user=person,
-                devices=["smartphone", "computer"] if n % 4 == 0 else ["smartphone"],
-                connection="public_wifi" if n % 3 == 0 else "mobile_data",
-                monthly_data_cost_minor=800 + 100 * n,
-                currency="EUR",
-                needs_tech_support=n % 2 == 0,
-                needs_connectivity_support=n % 5 != 0,
-            )
+        assessment_record(user=person, currency="EUR", **answers)
     if n not in WITHOUT_CONTACT and not PayoutContact.objects.filter(user=person).exists():
         # Fictitious, distinct numbers: shared ones would (rightly) hold up the approval.
         value = AMINA_PHONE if n == 0 else f"+49151123456{n:02d}"
