@@ -456,9 +456,15 @@ def _amounts_per_entitlement(*, programme: Programme, period: Period | None) -> 
         _ledger_entries(programme=programme, period=period)
         .annotate(
             entitlement_key=Coalesce("transaction__entitlement_id", "transaction__payment__entitlement_id"),
-            period_key=Coalesce("transaction__period_id", "transaction__reverses__period_id"),
         )
-        .values("entitlement_key", "period_key", "account__beneficiary_id", "account__kind", "effective")
+        # A reversal carries the period (and entitlement, payment) of what it reverses.
+        .values(
+            "entitlement_key",
+            "transaction__period_id",
+            "account__beneficiary_id",
+            "account__kind",
+            "effective",
+        )
         .annotate(total=Sum("amount_minor"))
         .order_by()
     )
@@ -466,7 +472,7 @@ def _amounts_per_entitlement(*, programme: Programme, period: Period | None) -> 
         kind, effective, total = row["account__kind"], row["effective"], int(row["total"] or 0)
         key = row["entitlement_key"]
         if key is None and row["account__beneficiary_id"] is not None:
-            key = by_person.get((row["period_key"], row["account__beneficiary_id"]))
+            key = by_person.get((row["transaction__period_id"], row["account__beneficiary_id"]))
         if kind == LedgerAccount.Kind.ENTITLEMENTS:
             continue  # the closing's expense leg: its payable legs carry the same amount, per person
         amounts = per_entitlement[key]
