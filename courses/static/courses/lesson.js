@@ -35,12 +35,13 @@
   const config = JSON.parse(configNode.textContent);
   let complete = Boolean(config.complete);
 
-  // Ids for reports and statements come from the outbox, which also keys its queue by them.
-  const uuid = () => window.passageRecords.newId();
+  // Every report goes through the outbox (records.js, loaded first by the page), which also
+  // chooses the ids of reports and statements and keys its queue by them.
+  const records = window.passageRecords;
+  const uuid = () => records.newId();
 
   function send(url, method, body, key) {
-    if (!window.passageRecords) return Promise.resolve({ queued: true });
-    return window.passageRecords.send(url, { method, body, key });
+    return records.send(url, { method, body, key });
   }
 
   // Progress bars: the lesson's own line, then this part and the course by one lesson.
