@@ -206,12 +206,14 @@ def xapi_statements_store(*, user: User, statements: Iterable[Any]) -> list[str]
         ]
         if conflicts:
             raise Conflict(conflicts)
+        enrolled: set[int] = set()  # courses checked once per batch
         for item in checked:
             if str(item.statement_id) in known:
                 continue  # an identical replay: nothing to do
             lesson = lessons.get(item.lesson_id) if item.lesson_id is not None else None
-            if lesson is not None:
+            if lesson is not None and lesson.module.course_id not in enrolled:
                 _enrolment_for(user=user, lesson=lesson)
+                enrolled.add(lesson.module.course_id)
             try:
                 with transaction.atomic():
                     XAPIStatement.objects.create(

@@ -5,6 +5,8 @@ from datetime import timedelta
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from accounts.models import User
@@ -250,6 +252,16 @@ def test_two_statements_with_one_id_in_a_batch_are_refused(learner, course, enro
         services.xapi_statements_store(
             user=learner, statements=[sent, {**sent, "verb": {"id": VERB + "failed"}}]
         )
+
+
+def test_a_batch_checks_the_enrolment_once_per_course_not_once_per_statement(learner, course, enrolled):
+    lesson = lessons_of(course)[2].pk
+    # Sub-content answers: stored, counted for nothing, so only the enrolment check reads enrolments.
+    batch = [statement(lesson, "answered", sub=True) for _ in range(10)]
+    with CaptureQueriesContext(connection) as queries:
+        stored = services.xapi_statements_store(user=learner, statements=batch)
+    assert len(stored) == 10
+    assert sum('FROM "courses_enrolment"' in q["sql"] for q in queries.captured_queries) == 1
 
 
 def test_too_many_statements_at_once_are_refused(learner, course, enrolled):
